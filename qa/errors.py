@@ -1,0 +1,42 @@
+"""Exceptions raised by docqa. Each message names what went wrong and how to fix it.
+
+The edges (CLI, web chat) catch :class:`QAError` and show its message; anything
+else is a bug and is reported as one.
+"""
+
+
+class QAError(Exception):
+    """Base class of every error docqa raises on purpose."""
+
+
+class EmptyQuestionError(QAError):
+    """The question was empty or whitespace."""
+
+
+class DocumentError(QAError):
+    """A document could not be read or indexed (unsupported, binary, empty, too big)."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class IndexMismatchError(QAError):
+    """The index on disk was built with another model or other chunking settings."""
+
+
+class CorruptIndexError(QAError):
+    """The index on disk is damaged or of an unknown format."""
+
+
+class IndexLockedError(QAError):
+    """Another process is writing to the same index."""
+
+
+class ModelLoadError(QAError):
+    """The embedding model could not be loaded."""
+
+
+class UnknownDocumentError(QAError):
+    """A document id that is not in the index."""

@@ -1,0 +1,345 @@
+"""The one public object: an index folder you add documents to and search.
+
+Flow: documents -> chunks (chunking.py) -> vectors (embedding.py) -> FAISS and
+BM25 (vectors.py, lexical.py) -> snapshot on disk (store.py) -> hits (here,
+with ranking.py). The chat and the CLI only call the verbs of :class:`Index`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from . import store
+from .chunking import chunk_text, line_number
+from .corpus import corpus_files
+from .documents import make_document, read_document
+from .embedding import Embedder, load_embedder
+from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
+from .lexical import LexicalIndex, matched_terms, scores_for
+from .ranking import best_sentence, collapse, fuse
+from .settings import Settings
+from .store import DocInfo, Manifest, Snapshot
+from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage
+from .vectors import VectorIndex
+
+# Bump when chunk boundaries or the embedded text change: old indexes then
+# ask for a rebuild instead of silently mixing two kinds of passages.
+CHUNKER_VERSION = 1
+# Characters of the title prepended to each passage for the embedder and BM25,
+# so a passage from the middle of a document keeps its subject.
+TITLE_CONTEXT_CHARS = 120
+# Weight of the dense score in the fused score (the rest is normalised BM25).
+DENSE_WEIGHT = 0.6
+# Candidates taken from each side before fusion.
+CANDIDATES = 64
+
+
+class Index:
+    """A searchable, persistent collection of documents.
+
+    Open with :meth:`Index.open`; every change (add, remove, sync) is written
+    to disk atomically before the call returns.
+    """
+
+    def __init__(self, path: Path, settings: Settings, snapshot: Snapshot, embedder: Embedder | None):
+        self.path = path
+        self.settings = settings
+        self._snap = snapshot
+        self._embedder = embedder
+        self._write_lock = threading.RLock()
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        rebuild: bool = False,
+    ) -> "Index":
+        """Open the index folder at ``path`` (default: the settings' index_dir), creating it if missing.
+
+        Raises :class:`IndexMismatchError` when it was built with another
+        model or other chunking settings (pass ``rebuild=True`` to start it
+        over), and :class:`CorruptIndexError` when it is damaged.
+        """
+        settings = settings or Settings.from_env()
+        path = Path(path) if path is not None else settings.index_dir
+        model_name = embedder.name if embedder is not None else settings.model
+        chunking = _chunking_config(settings)
+        snap = None if rebuild else store.load(path)
+        if snap is not None:
+            m = snap.manifest
+            if m.model != model_name:
+                raise IndexMismatchError(
+                    f"the index at {path} was built with model {m.model!r}, but the configured model is "
+                    f"{model_name!r}; vectors of two models cannot be mixed: run `qa index --rebuild` "
+                    "(or set QA_MODEL back)"
+                )
+            if m.chunking != chunking:
+                raise IndexMismatchError(
+                    f"the index at {path} was built with chunking {m.chunking}, but the settings say "
+                    f"{chunking}; run `qa index --rebuild`"
+                )
+        idx = cls(path, settings, snap, embedder)
+        if snap is None:
+            dim = idx.embedder.dim
+            idx._snap = Snapshot(Manifest(model_name, dim, chunking), VectorIndex(dim), LexicalIndex(), {})
+        elif embedder is not None and embedder.dim != snap.manifest.dim:
+            raise IndexMismatchError(
+                f"the index at {path} holds {snap.manifest.dim}-dimensional vectors, the model gives "
+                f"{embedder.dim}; run `qa index --rebuild`"
+            )
+        return idx
+
+    @property
+    def embedder(self) -> Embedder:
+        # Loaded on first use, so `qa list` and opening an index stay fast.
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
+    # ------------------------------------------------------------- inspection
+    def documents(self) -> list[DocInfo]:
+        """The indexed documents, sorted by id."""
+        docs = self._snap.manifest.documents
+        return [docs[k] for k in sorted(docs)]
+
+    def __len__(self) -> int:
+        """Number of passages."""
+        return len(self._snap.passages)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._snap.manifest.documents
+
+    # ---------------------------------------------------------------- changes
+    def add_texts(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[str] | None = None,
+        titles: Sequence[str] | None = None,
+    ) -> AddReport:
+        """Add or replace documents given as strings; same id and content means no work."""
+        texts = list(texts)
+        if ids is None:
+            from .documents import text_hash
+
+            ids = [f"text-{text_hash(t if isinstance(t, str) else '')[:12]}" for t in texts]
+        ids = list(ids)
+        if len(ids) != len(texts) or (titles is not None and len(titles) != len(texts)):
+            raise QAError("add_texts needs as many ids (and titles, if given) as texts")
+        if len(set(ids)) != len(ids):
+            raise QAError("add_texts got the same id twice in one call")
+        docs = [
+            make_document(t, str(i), None if titles is None else titles[n], source="")
+            for n, (t, i) in enumerate(zip(texts, ids))
+        ]
+        return self._apply(docs, origin="text")
+
+    def add_files(self, paths: Iterable[str | Path]) -> AddReport:
+        """Add or replace files. Every file is read first: one bad file raises
+        :class:`DocumentError` and nothing changes."""
+        corpus = self.settings.corpus_dir.resolve()
+        docs, origins = [], {}
+        for p in paths:
+            path = Path(p)
+            resolved = path.resolve()
+            if resolved.is_relative_to(corpus):
+                doc_id, origin = resolved.relative_to(corpus).as_posix(), "corpus"
+            else:
+                doc_id, origin = path.name, "file"
+            if not path.is_file():
+                raise DocumentError(str(p), "does not exist or is not a file")
+            docs.append(read_document(path, doc_id, self._max_bytes()))
+            origins[doc_id] = origin
+        return self._apply(docs, origin=origins)
+
+    def remove(self, doc_id: str) -> AddReport:
+        """Remove one document; it is never returned again."""
+        if doc_id not in self._snap.manifest.documents:
+            raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
+        return self._apply([], origin="text", remove=[doc_id])
+
+    def sync(self, corpus_dir: str | Path | None = None) -> AddReport:
+        """Bring the index in line with the corpus folder: add new files,
+        re-index changed ones, remove deleted ones. Files that cannot be read
+        are skipped and listed in the report's ``errors``."""
+        folder = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
+        files = corpus_files(folder)
+        docs, errors = [], []
+        for doc_id, path in files.items():
+            try:
+                docs.append(read_document(path, doc_id, self._max_bytes()))
+            except DocumentError as exc:
+                errors.append(str(exc))
+        gone = [
+            d.doc_id
+            for d in self._snap.manifest.documents.values()
+            if d.origin == "corpus" and d.doc_id not in files
+        ]
+        report = self._apply(docs, origin="corpus", remove=gone)
+        return AddReport(report.added, report.replaced, report.unchanged, report.removed, report.passages, tuple(errors))
+
+    def _max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1_000_000)
+
+    def _apply(self, docs: list[Document], origin, remove: Sequence[str] = ()) -> AddReport:
+        origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
+        with self._write_lock, store.write_lock(self.path):
+            snap = self._latest()
+            known = snap.manifest.documents
+            todo = [d for d in docs if d.doc_id not in known or known[d.doc_id].sha256 != d.sha256]
+            unchanged = [d.doc_id for d in docs if d not in todo]
+            gone = [r for r in remove if r in known]
+            if not todo and not gone:
+                # Origin can change without content changing (a text re-added as a file).
+                return AddReport(unchanged=tuple(unchanged))
+            chunked = [(d, self._chunk(d)) for d in todo]
+            embed_texts = [_context(d.title, c.text) for d, chunks in chunked for c in chunks]
+            vectors = self.embedder.embed(embed_texts)
+
+            new = Snapshot(copy.deepcopy(snap.manifest), snap.vectors.copy(), snap.lexical, dict(snap.passages))
+            for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
+                old = new.manifest.documents.pop(doc_id)
+                new.vectors.remove(old.passage_ids)
+                for pid in old.passage_ids:
+                    del new.passages[pid]
+            row = 0
+            for doc, chunks in chunked:
+                ids = list(range(new.manifest.next_id, new.manifest.next_id + len(chunks)))
+                new.manifest.next_id += len(chunks)
+                new.vectors.add(np.asarray(ids), vectors[row : row + len(chunks)])
+                row += len(chunks)
+                for pid, c in zip(ids, chunks):
+                    new.passages[pid] = Passage(
+                        passage_id=pid, doc_id=doc.doc_id, title=doc.title, source=doc.source,
+                        start=c.start, end=c.end,
+                        line_start=line_number(doc.text, c.start), line_end=line_number(doc.text, c.end),
+                        text=c.text, sentences=c.sentences,
+                    )
+                new.manifest.documents[doc.doc_id] = DocInfo(
+                    doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc)
+                )
+            pids = sorted(new.passages)
+            new.lexical = LexicalIndex.build(
+                pids, [_context(new.passages[p].title, new.passages[p].text) for p in pids]
+            )
+            store.save(self.path, new)
+            self._snap = new
+        return AddReport(
+            added=tuple(d.doc_id for d in todo if d.doc_id not in known),
+            replaced=tuple(d.doc_id for d in todo if d.doc_id in known),
+            unchanged=tuple(unchanged),
+            removed=tuple(gone),
+            passages=len(vectors),
+        )
+
+    def _latest(self) -> Snapshot:
+        """Our snapshot, or a newer one another process committed."""
+        gen = store.current_generation(self.path)
+        if gen is not None and gen != self._snap.generation:
+            return store.load(self.path)
+        return self._snap
+
+    def _chunk(self, doc: Document):
+        emb = self.embedder
+        prefix_tokens = emb.count_tokens(_context(doc.title, "")) + 1
+        budget = max(16, min(self.settings.passage_tokens, emb.max_tokens - prefix_tokens))
+        overlap = min(self.settings.overlap_tokens, budget // 2)
+        return chunk_text(doc.text, budget, overlap, emb.count_tokens)
+
+    # ----------------------------------------------------------------- search
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first, each
+        with its citation and the sentence inside it that answers best."""
+        return list(self.answer(question, k).hits)
+
+    def answer(self, question: str, k: int = 5) -> Answer:
+        """Hits for ``question`` and whether they are believed to answer it."""
+        if not isinstance(question, str) or not question.strip():
+            raise EmptyQuestionError("the question is empty: type a question about the documents")
+        if k < 1:
+            raise QAError(f"k must be at least 1, not {k}")
+        question = " ".join(question.split())
+        note = ""
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            question, note = question[:limit], f"Only the first {limit} characters of the question were used."
+        snap = self._snap  # one consistent state for the whole search, even if a commit lands meanwhile
+        if not snap.passages:
+            return Answer(question, (), False, "The index is empty: add documents first.")
+
+        qv = self.embedder.embed([question])[0]
+        _, dense_ids = snap.vectors.search(qv, CANDIDATES)
+        _, lex_ids = snap.lexical.search(question, CANDIDATES)
+        ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
+        dense = np.array([snap.vectors._index.reconstruct(int(i)) for i in ids], np.float32) @ qv
+        lexical = scores_for(snap.lexical, question, ids)
+        ranked = fuse(ids, dense, lexical, DENSE_WEIGHT)
+        top = collapse(
+            ranked,
+            key_span=lambda s: (snap.passages[s.passage_id].start, snap.passages[s.passage_id].end),
+            key_doc=lambda s: snap.passages[s.passage_id].doc_id,
+            key_text=lambda s: snap.passages[s.passage_id].text,
+            limit=k,
+        )
+        hits = self._hits(question, qv, snap, top)
+        best = max(h.explanation.dense for h in hits)
+        found = best >= self.settings.min_score
+        if not found:
+            note = (note + " " if note else "") + (
+                "The documents do not seem to answer this question; the closest passages are shown below."
+            )
+        return Answer(question, tuple(hits), found, note)
+
+    def _hits(self, question, qv, snap: Snapshot, top) -> list[Hit]:
+        passages = [snap.passages[s.passage_id] for s in top]
+        sentence_texts = [p.text[a - p.start : b - p.start] for p in passages for a, b in p.sentences]
+        sims = self.embedder.embed(sentence_texts) @ qv if sentence_texts else np.zeros(0)
+        hits, row = [], 0
+        for n, (s, p) in enumerate(zip(top, passages), start=1):
+            count = len(p.sentences)
+            matched = [len(matched_terms(question, t)) for t in sentence_texts[row : row + count]]
+            i = best_sentence(sims[row : row + count], matched)
+            a, b = p.sentences[i]
+            evidence = Evidence(a, b, p.text[a - p.start : b - p.start], float(sims[row + i]))
+            row += count
+            hits.append(
+                Hit(
+                    passage=p,
+                    score=s.fused,
+                    citation=_citation(n, p),
+                    evidence=evidence,
+                    explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text)),
+                )
+            )
+        return hits
+
+
+def _context(title: str, text: str) -> str:
+    title = title[:TITLE_CONTEXT_CHARS]
+    return f"{title}\n{text}" if title else text
+
+
+def _citation(n: int, p: Passage) -> Citation:
+    where = p.source or p.doc_id
+    lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}-{p.line_end}"
+    return Citation(
+        number=n, doc_id=p.doc_id, source=p.source, title=p.title, start=p.start, end=p.end,
+        line_start=p.line_start, line_end=p.line_end, label=f"[{n}] {where}, {lines}",
+    )
+
+
+def _chunking_config(settings: Settings) -> dict:
+    return {
+        "chunker": CHUNKER_VERSION,
+        "passage_tokens": settings.passage_tokens,
+        "overlap_tokens": settings.overlap_tokens,
+        "title_context_chars": TITLE_CONTEXT_CHARS,
+    }

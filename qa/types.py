@@ -1,0 +1,126 @@
+"""The plain data that flows through docqa: documents -> chunks -> passages -> hits.
+
+All are frozen dataclasses; offsets are character offsets into the document's
+text (Python ``str`` indices), so ``document.text[start:end] == text`` always.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document's full text and where it came from."""
+
+    doc_id: str  # stable id: the file name inside the corpus folder, or the caller's id
+    title: str
+    text: str
+    source: str = ""  # file name shown in citations ("" for texts added from Python)
+    sha256: str = ""  # hash of the text; equal hash means no work on re-add
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's text, as the pure chunker returns it."""
+
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]  # document offsets of the sentences inside
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk with its document's metadata: what the index stores and returns."""
+
+    passage_id: int  # FAISS id
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The sentence inside a passage that best answers the question."""
+
+    start: int  # document offsets
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a hit comes from, precise enough to find the sentence by hand."""
+
+    number: int  # 1-based position in the answer: the "[n]" mark
+    doc_id: str
+    source: str
+    title: str
+    start: int  # passage span in the document's text
+    end: int
+    line_start: int
+    line_end: int
+    label: str  # e.g. "[1] seed.txt, lines 3-4"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a hit ranked where it did."""
+
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score (0 when the lexical side did not return it)
+    fused: float  # the score the ranking used
+    matched_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage, as the chat renders it."""
+
+    passage: Passage
+    score: float
+    citation: Citation
+    evidence: Evidence
+    explanation: Explanation
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.doc_id
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one question gets: the hits, and whether they are believed to answer it."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    found: bool  # False: best score under the threshold; hits are only the closest
+    message: str = ""  # for the reader: why nothing was found, truncation notes
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What an add call did, per document id."""
+
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    passages: int = 0  # passages embedded by this call
+    errors: tuple[str, ...] = field(default=())  # "file: reason", for files that were skipped
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.removed)
