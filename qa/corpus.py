@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .documents import SUPPORTED_SUFFIXES
+from .documents import SUPPORTED_SUFFIXES, read_document
 from .errors import DocumentError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -69,3 +69,37 @@ def copy_into_corpus(src: Path, corpus_dir: Path, name: str | None = None) -> Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def import_files(index, paths, names=None):
+    """Copy files into the index's corpus folder and index them; returns the AddReport.
+
+    Every file is read and checked before anything is copied, and a copy that
+    then fails to index is taken back out, so a bad file leaves the corpus and
+    the index exactly as they were. ``names`` overrides the target file names
+    (a browser upload's original name, say); they are made safe first.
+    """
+    paths = [Path(p) for p in paths]
+    names = list(names) if names is not None else [p.name for p in paths]
+    max_bytes = int(index.settings.max_file_mb * 1_000_000)
+    targets = [safe_name(n) for n in names]
+    for path, target in zip(paths, targets):
+        if not path.is_file():
+            raise DocumentError(str(path), "does not exist or is not a file")
+        read_document(path, target, max_bytes)  # raises before any copy
+    corpus = index.settings.corpus_dir
+    backups, copies = {}, []
+    try:
+        for path, target in zip(paths, targets):
+            existing = corpus / target
+            if existing.exists():
+                backups[existing] = existing.read_bytes()
+            copies.append(copy_into_corpus(path, corpus, target))
+        return index.add_files(copies)
+    except BaseException:
+        for c in copies:
+            if c in backups:
+                c.write_bytes(backups[c])
+            else:
+                c.unlink(missing_ok=True)
+        raise

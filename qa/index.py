@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -33,10 +33,10 @@ CHUNKER_VERSION = 1
 # Characters of the title prepended to each passage for the embedder and BM25,
 # so a passage from the middle of a document keeps its subject.
 TITLE_CONTEXT_CHARS = 120
-# Weight of the dense score in the fused score (the rest is normalised BM25).
-DENSE_WEIGHT = 0.6
 # Candidates taken from each side before fusion.
 CANDIDATES = 64
+
+Progress = Callable[[int, int], None]  # (passages embedded so far, total)
 
 
 class Index:
@@ -166,7 +166,7 @@ class Index:
             raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
         return self._apply([], origin="text", remove=[doc_id])
 
-    def sync(self, corpus_dir: str | Path | None = None) -> AddReport:
+    def sync(self, corpus_dir: str | Path | None = None, progress: Progress | None = None) -> AddReport:
         """Bring the index in line with the corpus folder: add new files,
         re-index changed ones, remove deleted ones. Files that cannot be read
         are skipped and listed in the report's ``errors``."""
@@ -183,13 +183,13 @@ class Index:
             for d in self._snap.manifest.documents.values()
             if d.origin == "corpus" and d.doc_id not in files
         ]
-        report = self._apply(docs, origin="corpus", remove=gone)
+        report = self._apply(docs, origin="corpus", remove=gone, progress=progress)
         return AddReport(report.added, report.replaced, report.unchanged, report.removed, report.passages, tuple(errors))
 
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
 
-    def _apply(self, docs: list[Document], origin, remove: Sequence[str] = ()) -> AddReport:
+    def _apply(self, docs: list[Document], origin, remove: Sequence[str] = (), progress: Progress | None = None) -> AddReport:
         origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
         with self._write_lock, store.write_lock(self.path):
             snap = self._latest()
@@ -202,7 +202,7 @@ class Index:
                 return AddReport(unchanged=tuple(unchanged))
             chunked = [(d, self._chunk(d)) for d in todo]
             embed_texts = [_context(d.title, c.text) for d, chunks in chunked for c in chunks]
-            vectors = self.embedder.embed(embed_texts)
+            vectors = self._embed_batches(embed_texts, progress)
 
             new = Snapshot(copy.deepcopy(snap.manifest), snap.vectors.copy(), snap.lexical, dict(snap.passages))
             for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
@@ -239,6 +239,15 @@ class Index:
             removed=tuple(gone),
             passages=len(vectors),
         )
+
+    def _embed_batches(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        # Batches only so a progress bar can move; the model batches internally too.
+        parts, step = [], 256
+        for i in range(0, len(texts), step):
+            parts.append(self.embedder.embed(texts[i : i + step]))
+            if progress is not None:
+                progress(min(i + step, len(texts)), len(texts))
+        return np.concatenate(parts) if parts else np.zeros((0, self._snap.manifest.dim), np.float32)
 
     def _latest(self) -> Snapshot:
         """Our snapshot, or a newer one another process committed."""
@@ -281,7 +290,7 @@ class Index:
         ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
         dense = np.array([snap.vectors._index.reconstruct(int(i)) for i in ids], np.float32) @ qv
         lexical = scores_for(snap.lexical, question, ids)
-        ranked = fuse(ids, dense, lexical, DENSE_WEIGHT)
+        ranked = fuse(ids, dense, lexical, self.settings.dense_weight)
         top = collapse(
             ranked,
             key_span=lambda s: (snap.passages[s.passage_id].start, snap.passages[s.passage_id].end),
@@ -305,8 +314,9 @@ class Index:
         hits, row = [], 0
         for n, (s, p) in enumerate(zip(top, passages), start=1):
             count = len(p.sentences)
-            matched = [len(matched_terms(question, t)) for t in sentence_texts[row : row + count]]
-            i = best_sentence(sims[row : row + count], matched)
+            texts = sentence_texts[row : row + count]
+            matched = [len(matched_terms(question, t)) for t in texts]
+            i = best_sentence(sims[row : row + count], matched, [t.rstrip().endswith("?") for t in texts])
             a, b = p.sentences[i]
             evidence = Evidence(a, b, p.text[a - p.start : b - p.start], float(sims[row + i]))
             row += count

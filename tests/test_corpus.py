@@ -1,0 +1,69 @@
+"""The corpus folder: safe names, and imports that leave nothing behind on failure."""
+
+import pytest
+
+import qa
+from qa.corpus import copy_into_corpus, corpus_files, import_files, safe_name
+from qa.errors import DocumentError
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("../../x.txt", "x.txt"),
+        ("/etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\windows\\evil.md", "evil.md"),
+        ("a\x00b\x07c.txt", "abc.txt"),
+        ("  report .txt", "report .txt"),
+        ("new\nline.txt", "newline.txt"),
+    ],
+)
+def test_safe_name_strips_paths_and_control_characters(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["..", ".", "/", "\x00", "../", ""])
+def test_unusable_names_are_refused(name):
+    with pytest.raises(DocumentError, match="not a usable file name"):
+        safe_name(name)
+
+
+def test_copy_never_writes_outside_the_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    src = tmp_path / "src.txt"
+    src.write_text("hello")
+    target = copy_into_corpus(src, corpus, "../../../escaped.txt")
+    assert target == corpus / "escaped.txt" and target.read_text() == "hello"
+    assert sorted(p.name for p in tmp_path.rglob("escaped.txt")) == ["escaped.txt"]
+    assert not list(corpus.glob(".upload-*"))
+
+
+def test_corpus_files_skips_hidden_and_unsupported(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub" / "b.md").write_text("b")
+    (tmp_path / ".hidden.txt").write_text("h")
+    (tmp_path / "image.png").write_bytes(b"x")
+    assert list(corpus_files(tmp_path)) == ["a.txt", "sub/b.md"]
+
+
+def test_failed_import_leaves_corpus_and_index_as_they_were(folders, fake, tmp_path):
+    idx = qa.Index.open(settings=folders, embedder=fake)
+    good = tmp_path / "good.txt"
+    good.write_text("A good document about tea.")
+    import_files(idx, [good])
+    before_files = sorted(p.name for p in folders.corpus_dir.iterdir())
+    before_docs = [d.doc_id for d in idx.documents()]
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    for bad in (binary, empty):
+        with pytest.raises(DocumentError, match=bad.name):
+            import_files(idx, [good, bad])
+    # Same name as an existing document, bad content: the old file must survive.
+    with pytest.raises(DocumentError):
+        import_files(idx, [binary], names=["good.txt"])
+    assert sorted(p.name for p in folders.corpus_dir.iterdir()) == before_files
+    assert (folders.corpus_dir / "good.txt").read_text() == "A good document about tea."
+    assert [d.doc_id for d in qa.Index.open(settings=folders, embedder=fake).documents()] == before_docs

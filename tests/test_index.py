@@ -1,0 +1,188 @@
+"""The Index contract, on a deterministic fake embedder: add, replace, remove,
+persistence, refusal to mix models, damage detection, search vs brute force."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+import qa
+from qa import store
+from qa.errors import CorruptIndexError, EmptyQuestionError, IndexMismatchError, UnknownDocumentError
+
+DOCS = {
+    "tea": "Green tea comes from the leaves of Camellia sinensis. It is steamed or pan fired.",
+    "coffee": "Coffee beans are roasted seeds of the coffee plant. Espresso is brewed under pressure.",
+    "bikes": "A bicycle has two wheels and pedals. Gears let the rider climb steep hills.",
+}
+
+
+def open_index(settings, embedder):
+    return qa.Index.open(settings=settings, embedder=embedder)
+
+
+def add_all(idx):
+    return idx.add_texts(list(DOCS.values()), ids=list(DOCS), titles=[k.title() for k in DOCS])
+
+
+def test_add_is_idempotent_and_replaces_changed_documents(folders, fake):
+    idx = open_index(folders, fake)
+    first = add_all(idx)
+    assert sorted(first.added) == sorted(DOCS) and first.passages > 0
+    calls = fake.embedded
+    again = add_all(idx)
+    assert sorted(again.unchanged) == sorted(DOCS) and not again.changed
+    assert fake.embedded == calls  # same content: no work
+    changed = idx.add_texts(["Bicycles now fly over mountains."], ids=["bikes"])
+    assert changed.replaced == ("bikes",)
+    hits = idx.search("bicycle wheels pedals gears", k=5)
+    assert all("pedals" not in h.text for h in hits)  # the old version is gone
+    assert any(h.doc_id == "bikes" and "fly" in h.text for h in hits)
+
+
+def test_removed_document_is_never_returned(folders, fake):
+    idx = open_index(folders, fake)
+    add_all(idx)
+    idx.remove("coffee")
+    for q in ["coffee espresso beans roasted", "tea", "bicycle"]:
+        assert all(h.doc_id != "coffee" for h in idx.search(q, k=10))
+    reopened = open_index(folders, fake)
+    assert all(h.doc_id != "coffee" for h in reopened.search("coffee espresso", k=10))
+    with pytest.raises(UnknownDocumentError, match="qa list"):
+        idx.remove("coffee")
+
+
+def test_reopening_does_not_re_embed(folders, fake):
+    add_all(open_index(folders, fake))
+    calls = fake.embedded
+    idx = open_index(folders, fake)
+    assert sorted(d.doc_id for d in idx.documents()) == sorted(DOCS)
+    assert add_all(idx).unchanged and fake.embedded == calls
+
+
+def test_citation_offsets_point_into_the_document(folders, fake):
+    idx = open_index(folders, fake)
+    text = "Title line\n\n" + " ".join(f"Fact {i} is about tea number {i}." for i in range(40))
+    idx.add_texts([text], ids=["facts"], titles=["Facts"])
+    for h in idx.search("tea number 17", k=3):
+        c = h.citation
+        assert text[c.start : c.end] == h.text
+        assert text[h.evidence.start : h.evidence.end] == h.evidence.text
+        assert c.start <= h.evidence.start < h.evidence.end <= c.end
+        assert c.line_start == text.count("\n", 0, c.start) + 1
+        assert c.label.startswith(f"[{c.number}] facts, line")
+    assert [h.citation.number for h in idx.search("tea", k=3)] == [1, 2, 3]
+
+
+def test_search_matches_brute_force_and_is_deterministic(folders, fake):
+    settings = folders.replace(dense_weight=1.0)  # dense only: comparable to the oracle
+    idx = open_index(settings, fake)
+    texts = [f"document {i} mentions {' '.join(f'w{(i * j) % 50}' for j in range(8))}." for i in range(60)]
+    idx.add_texts(texts, ids=[f"d{i}" for i in range(60)])
+    q = "w3 w9 w27 mentions"
+    hits = idx.search(q, k=5)
+    qv = fake.embed([q])[0]
+    # The index embeds title + text; titles of add_texts default to the id.
+    vecs = fake.embed([f"d{i}\n{t}" for i, t in enumerate(texts)])
+    oracle = np.argsort(-(vecs @ qv), kind="stable")[:5]
+    assert [h.doc_id for h in hits] == [f"d{i}" for i in oracle]
+    assert [h.doc_id for h in idx.search(q, k=5)] == [h.doc_id for h in hits]
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_questions_empty_or_huge(folders, fake):
+    idx = open_index(folders, fake)
+    add_all(idx)
+    for q in ["", "   \n\t"]:
+        with pytest.raises(EmptyQuestionError):
+            idx.search(q)
+    answer = idx.answer("tea " * 50_000, k=2)
+    assert answer.hits and "first" in answer.message
+
+
+def test_other_model_or_chunking_is_refused_with_the_rebuild_command(folders, fake):
+    add_all(open_index(folders, fake))
+
+    class Other(type(fake)):
+        name = "another-model"
+
+    with pytest.raises(IndexMismatchError, match="qa index --rebuild"):
+        open_index(folders, Other())
+    with pytest.raises(IndexMismatchError, match="chunking"):
+        open_index(folders.replace(passage_tokens=17), fake)
+    rebuilt = qa.Index.open(settings=folders, embedder=Other(), rebuild=True)
+    assert rebuilt.documents() == []
+
+
+def test_damaged_index_is_detected(folders, fake):
+    add_all(open_index(folders, fake))
+    gen = folders.index_dir / (folders.index_dir / "CURRENT").read_text()
+    (gen / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(CorruptIndexError, match="qa index --rebuild"):
+        open_index(folders, fake)
+    manifest = json.loads((gen / "manifest.json").read_text())
+    manifest["version"] = 999
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptIndexError, match="format version 999"):
+        open_index(folders, fake)
+
+
+def test_interrupted_commit_leaves_the_previous_snapshot_live(folders, fake, monkeypatch):
+    idx = open_index(folders, fake)
+    add_all(idx)
+
+    def crash(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.os, "replace", crash)
+    with pytest.raises(OSError):
+        idx.add_texts(["A new document about kites."], ids=["kites"])
+    monkeypatch.undo()
+    reopened = open_index(folders, fake)
+    assert sorted(d.doc_id for d in reopened.documents()) == sorted(DOCS)
+    assert reopened.add_texts(["A new document about kites."], ids=["kites"]).added == ("kites",)
+
+
+def test_sync_follows_the_corpus_folder(folders, fake):
+    corpus = folders.corpus_dir
+    (corpus / "a.txt").write_text("Apples grow on trees in orchards.")
+    (corpus / "b.md").write_text("# Boats\n\nBoats float on water.")
+    (corpus / "bad.txt").write_bytes(bytes(range(256)) * 4)
+    idx = open_index(folders, fake)
+    report = idx.sync()
+    assert sorted(report.added) == ["a.txt", "b.md"] and any("bad.txt" in e for e in report.errors)
+    idx.add_texts(["Hand-added text about tea."], ids=["manual"])
+    (corpus / "a.txt").write_text("Apricots grow on trees too.")
+    (corpus / "b.md").unlink()
+    report = idx.sync()
+    assert report.replaced == ("a.txt",) and report.removed == ("b.md",)
+    assert "manual" in idx  # sync only owns what came from the corpus folder
+    assert all(h.doc_id != "b.md" for h in idx.search("boats float water", k=10))
+    assert not idx.sync().changed
+
+
+def test_searches_during_writes_never_fail(folders, fake):
+    idx = open_index(folders, fake)
+    add_all(idx)
+    errors, stop = [], threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            try:
+                hits = idx.search("tea coffee bicycle", k=3)
+                assert hits and all(h.text for h in hits)
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=searcher) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(15):
+        idx.add_texts([f"Extra document {i} about tea and kites."], ids=[f"x{i}"])
+        idx.remove(f"x{i}") if i % 2 else None
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -1,0 +1,116 @@
+"""Retrieval with the real bundled model and a real FAISS index: what a user sees."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import qa
+from conftest import ROOT, SEED, SEED_QUESTION
+
+pytestmark = pytest.mark.slow
+
+
+def test_seed_question_gets_the_haniyeh_and_proxy_passages_on_top(seed_index):
+    answer = seed_index.answer(SEED_QUESTION, k=3)
+    assert answer.found
+    top = " ".join(h.text for h in answer.hits)
+    assert "Haniyeh, who was in Tehran" in top
+    assert "regional allies and proxy forces" in top or "proxy groups" in top
+    for h in answer.hits:
+        assert h.citation.label.startswith(f"[{h.citation.number}] {SEED.name}, line")
+        # The highlighted sentence answers; it does not echo the article's own question.
+        assert not h.evidence.text.endswith("?")
+
+
+def test_citations_are_exact_against_the_file(seed_index):
+    text = SEED.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    for h in seed_index.search("Where was Haniyeh killed?", k=4):
+        c = h.citation
+        assert text[c.start : c.end] == h.text
+        assert text[h.evidence.start : h.evidence.end] == h.evidence.text
+        first, last = lines[c.line_start - 1], lines[c.line_end - 1]
+        assert h.text.split()[0] in first and h.text.split()[-1] in last
+    best = seed_index.search("Where was Haniyeh killed?", k=1)[0]
+    assert "Tehran" in best.evidence.text
+
+
+def test_unrelated_question_is_answered_honestly(seed_index):
+    answer = seed_index.answer("What is the boiling point of liquid nitrogen in Kelvin?", k=3)
+    assert not answer.found
+    assert "do not seem to answer" in answer.message
+    assert answer.hits  # the closest passages are still there, labelled by the caller
+
+
+def test_no_passage_is_longer_than_the_model_window(real_embedder, tmp_path):
+    # Long sentences, a giant token and a long title must never be truncated silently.
+    text = ("Word " * 900 + ". ") + "x" * 5000 + ". " + "Normal sentence here. " * 200
+    settings = qa.Settings(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i", passage_tokens=10_000)
+    idx = qa.Index.open(settings=settings, embedder=real_embedder)
+    idx.add_texts([text], ids=["long"], titles=["A very long title " * 20])
+    limit = real_embedder._model.max_seq_length
+    for p in idx._snap.passages.values():
+        embedded = f"{p.title[:120]}\n{p.text}"
+        assert len(real_embedder._model.tokenizer(embedded)["input_ids"]) <= limit
+        assert text[p.start : p.end] == p.text
+
+
+def test_retrieve_uses_the_default_index_over_the_corpus(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    monkeypatch.setenv("QA_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setattr(qa, "_default", None)
+    hits = qa.retrieve("why did Iran order a response?", k=2)
+    assert [h.citation.number for h in hits] == [1, 2]
+    assert all(isinstance(h, qa.Hit) and h.doc_id == SEED.name for h in hits)
+    assert any("Khamenei" in h.text for h in hits)
+
+
+def run_qa(*args, env_extra, input_text=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_cli_index_ask_add_remove(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    env = {"QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index")}
+
+    out = run_qa("index", env_extra=env)
+    assert out.returncode == 0, out.stderr
+    assert f"added: {SEED.name}" in out.stdout
+    again = run_qa("index", env_extra=env)
+    assert "1 unchanged, 0 passages embedded" in again.stdout  # restart: nothing re-embedded
+
+    out = run_qa("ask", SEED_QUESTION, "-k", "3", env_extra=env)
+    assert out.returncode == 0, out.stderr
+    assert f"[1] {SEED.name}, lines" in out.stdout and "Haniyeh" in out.stdout
+
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    out = run_qa("add", str(binary), env_extra=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("error: photo.txt: is binary") and "Traceback" not in out.stderr
+    assert sorted(p.name for p in corpus.iterdir()) == [SEED.name]
+
+    note = tmp_path / "note.txt"
+    note.write_text("The Zorblatt festival in Quenville is held every March.", encoding="utf-16")
+    out = run_qa("add", str(note), env_extra=env)
+    assert out.returncode == 0 and "added: note.txt" in out.stdout
+    out = run_qa("ask", "When is the Zorblatt festival?", "-k", "1", env_extra=env)
+    assert "[1] note.txt, line 1" in out.stdout
+
+    out = run_qa("remove", "note.txt", env_extra=env)
+    assert out.returncode == 0 and not (corpus / "note.txt").exists()
+    out = run_qa("list", env_extra=env)
+    assert out.stdout.split()[0] == SEED.name and "note.txt" not in out.stdout
+
+    out = run_qa("ask", "   ", env_extra=env)
+    assert out.returncode == 1 and "the question is empty" in out.stderr

@@ -1,0 +1,117 @@
+"""Pure HTML for the chat: an :class:`qa.Answer` in, one chat message out.
+
+Everything taken from a document, a file name or the question goes through
+:func:`esc`, so a document holding ``<script>`` or a ``javascript:`` link shows
+as text and never runs. Gradio sanitizes chat HTML as well; escaping here
+means we do not depend on it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import qa
+
+NOT_FOUND = "The documents do not seem to answer this question."
+CLOSEST_HEADING = "Closest passages (not an answer)"
+EMPTY_QUESTION = (
+    "Please type a question about the documents, for example: "
+    "<em>Who ordered the strike on Israel?</em>"
+)
+GENERIC_ERROR = "Something went wrong while answering. The details are in the server log."
+
+# HTML's special characters, plus those that Markdown (or the chat's LaTeX and
+# autolink passes) would turn into formatting or links. As numeric entities
+# they display unchanged but form no tag, `[text](url)`, `*emphasis*`,
+# `$$math$$` or `http:` link. One table, so no entity is escaped twice.
+_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~$:"})
+
+
+def esc(text: str) -> str:
+    """``text`` as inert HTML: tags, quotes and Markdown syntax escaped, newlines as ``<br>``."""
+    escaped = str(text).translate(_ESCAPES)
+    # No raw newlines: the reply stays one HTML block, which Markdown passes through as is.
+    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def extractive_answer(hits: Sequence[qa.Hit], min_score: float, limit: int = 3) -> list[tuple[str, int]]:
+    """The evidence sentences of the top hits that make the short answer, as (sentence, citation number).
+
+    Best hit first; a hit whose own dense score is under ``min_score`` does not
+    answer on its own, so its sentence is left out (the best hit always counts).
+    Repeated sentences (overlapping passages) appear once, and sentences ending
+    in "?" are only used when there is nothing else.
+    """
+    picked: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for n, h in enumerate(hits):
+        sentence = " ".join(h.evidence.text.split())
+        if not sentence or sentence.lower() in seen:
+            continue
+        if n > 0 and h.explanation.dense < min_score:
+            continue
+        seen.add(sentence.lower())
+        picked.append((sentence, h.citation.number))
+    statements = [p for p in picked if not p[0].endswith("?")]
+    return (statements or picked)[:limit]
+
+
+def passage_html(h: qa.Hit) -> str:
+    """One hit: citation label, character span, passage text with the evidence marked, and why it ranked."""
+    p, ev, why = h.passage, h.evidence, h.explanation
+    # Evidence offsets are document offsets; shift them into the passage text.
+    a = max(0, min(len(p.text), ev.start - p.start))
+    b = max(a, min(len(p.text), ev.end - p.start))
+    if b > a:
+        body = f"{esc(p.text[:a])}<mark>{esc(p.text[a:b])}</mark>{esc(p.text[b:])}"
+    else:
+        body = esc(p.text)
+    terms = ", ".join(why.matched_terms) or "none"
+    title = f" · <em>{esc(p.title)}</em>" if p.title else ""
+    return (
+        '<div class="qa-hit">'
+        f'<p class="qa-cite"><strong>{esc(h.citation.label)}</strong>'
+        f" · chars {p.start}–{p.end}{title}</p>"
+        f'<p class="qa-text">{body}</p>'
+        "<details><summary>Why this passage</summary><ul>"
+        f"<li>dense (meaning) score: {why.dense:.3f}</li>"
+        f"<li>lexical (BM25) score: {why.lexical:.3f}</li>"
+        f"<li>fused score: {why.fused:.3f}</li>"
+        f"<li>matched terms: {esc(terms)}</li>"
+        "</ul></details></div>"
+    )
+
+
+def answer_html(ans: qa.Answer, min_score: float) -> str:
+    """The whole chat reply for ``ans``: short answer, then the passages it came from."""
+    parts = ['<div class="qa-reply">']
+    if ans.found:
+        sentences = extractive_answer(ans.hits, min_score)
+        quoted = " ".join(f"{esc(s)} <strong>{esc(f'[{n}]')}</strong>" for s, n in sentences)
+        parts.append(f'<p class="qa-lead">From the documents:</p><blockquote class="qa-short">{quoted}</blockquote>')
+        if ans.message:
+            parts.append(f'<p class="qa-note">{esc(ans.message)}</p>')
+        heading = "Passages"
+    else:
+        parts.append(f'<p class="qa-notfound"><strong>{esc(NOT_FOUND)}</strong></p>')
+        # The library's own not-found note repeats ours; keep only what comes
+        # before it (for example that the question was cut).
+        note = ans.message.split("The documents do not seem")[0].strip()
+        if note or not ans.hits:
+            parts.append(f'<p class="qa-note">{esc(note or ans.message)}</p>')
+        heading = CLOSEST_HEADING
+    if ans.hits:
+        parts.append(f"<h4>{esc(heading)}</h4>")
+        parts.extend(passage_html(h) for h in ans.hits)
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def message_html(text: str, kind: str = "note") -> str:
+    """A reply that is only a message (empty question, an error); ``text`` is trusted HTML."""
+    return f'<div class="qa-reply qa-{kind}"><p>{text}</p></div>'
+
+
+def document_rows(docs: Sequence) -> list[list]:
+    """Rows for the documents table: title, file, passages, characters."""
+    return [[d.title, d.source or d.doc_id, len(d.passage_ids), d.chars] for d in docs]
