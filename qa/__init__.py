@@ -48,6 +48,10 @@ def default_index() -> Index:
         return _default
 
 
-def retrieve(question: str, k: int = 5) -> list[Hit]:
-    """The ``k`` passages of the corpus that best answer ``question``, best first."""
-    return default_index().search(question, k)
+def retrieve(question: str, k: int = 5, history=()) -> list[Hit]:
+    """The ``k`` passages of the corpus that best answer ``question``, best first.
+
+    ``history``: earlier answers (or questions) of the conversation, oldest
+    first, so that a follow-up like "and why?" keeps its subject.
+    """
+    return default_index().search(question, k, history)

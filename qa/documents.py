@@ -7,6 +7,7 @@ before anything is written, so a bad file never changes the index.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -117,7 +118,25 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(source, f"cannot be read ({exc.strerror or exc})") from exc
-    return make_document(decode(data, source), doc_id, title_from_name=path.name, source=source)
+    text = decode(data, source)
+    doc = make_document(text, doc_id, title_from_name=path.name, source=source)
+    if suffix in (".md", ".markdown"):
+        doc = dataclasses.replace(doc, format="markdown", headings=markdown_headings(text))
+    return doc
+
+
+def markdown_headings(text: str) -> tuple[tuple[int, str], ...]:
+    """(offset, heading text) of each ATX heading (``# Title``), outside code fences."""
+    out, fenced, pos = [], False, 0
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            m = _MD_HEADING.match(line)
+            if m:
+                out.append((pos, m.group(1).strip()))
+        pos += len(line) + 1
+    return tuple(out)
 
 
 def make_document(text: str, doc_id: str, title: str | None = None, *, title_from_name: str | None = None, source: str = "") -> Document:

@@ -7,6 +7,7 @@ with ranking.py). The chat and the CLI only call the verbs of :class:`Index`.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
 from .embedding import Embedder, load_embedder
+from .followup import conversation_context
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
 from .lexical import LexicalIndex, matched_terms, scores_for
 from .ranking import best_sentence, collapse, fuse
@@ -35,6 +37,10 @@ CHUNKER_VERSION = 1
 TITLE_CONTEXT_CHARS = 120
 # Candidates taken from each side before fusion.
 CANDIDATES = 64
+
+# Weight of the conversation's context against the question itself (1.0) in
+# the query vector of a follow-up question.
+CONTEXT_WEIGHT = 0.5
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, total)
 
@@ -201,7 +207,9 @@ class Index:
                 # Origin can change without content changing (a text re-added as a file).
                 return AddReport(unchanged=tuple(unchanged))
             chunked = [(d, self._chunk(d)) for d in todo]
-            embed_texts = [_context(d.title, c.text) for d, chunks in chunked for c in chunks]
+            embed_texts = [
+                _context(d.title, c.text, heading_at(d, c.start)) for d, chunks in chunked for c in chunks
+            ]
             vectors = self._embed_batches(embed_texts, progress)
 
             new = Snapshot(copy.deepcopy(snap.manifest), snap.vectors.copy(), snap.lexical, dict(snap.passages))
@@ -217,18 +225,14 @@ class Index:
                 new.vectors.add(np.asarray(ids), vectors[row : row + len(chunks)])
                 row += len(chunks)
                 for pid, c in zip(ids, chunks):
-                    new.passages[pid] = Passage(
-                        passage_id=pid, doc_id=doc.doc_id, title=doc.title, source=doc.source,
-                        start=c.start, end=c.end,
-                        line_start=line_number(doc.text, c.start), line_end=line_number(doc.text, c.end),
-                        text=c.text, sentences=c.sentences,
-                    )
+                    new.passages[pid] = _passage(pid, doc, c)
                 new.manifest.documents[doc.doc_id] = DocInfo(
-                    doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc)
+                    doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc),
+                    doc.format, len(doc.pages), list(doc.warnings),
                 )
             pids = sorted(new.passages)
             new.lexical = LexicalIndex.build(
-                pids, [_context(new.passages[p].title, new.passages[p].text) for p in pids]
+                pids, [_context(q.title, q.text, q.heading) for q in (new.passages[p] for p in pids)]
             )
             store.save(self.path, new)
             self._snap = new
@@ -258,18 +262,24 @@ class Index:
 
     def _chunk(self, doc: Document):
         emb = self.embedder
-        prefix_tokens = emb.count_tokens(_context(doc.title, "")) + 1
+        # The longest possible prefix: title plus the longest heading.
+        longest = max((h for _, h in doc.headings), key=len, default="")
+        prefix_tokens = emb.count_tokens(_context(doc.title, "", longest)) + 1
         budget = max(16, min(self.settings.passage_tokens, emb.max_tokens - prefix_tokens))
         overlap = min(self.settings.overlap_tokens, budget // 2)
         return chunk_text(doc.text, budget, overlap, emb.count_tokens)
 
     # ----------------------------------------------------------------- search
-    def search(self, question: str, k: int = 5) -> list[Hit]:
+    def search(self, question: str, k: int = 5, history: Sequence[Answer | str] = ()) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each
-        with its citation and the sentence inside it that answers best."""
-        return list(self.answer(question, k).hits)
+        with its citation and the sentence inside it that answers best.
 
-    def answer(self, question: str, k: int = 5) -> Answer:
+        ``history`` holds the conversation's earlier answers (or questions),
+        oldest first: a follow-up such as "and why?" is searched in their context.
+        """
+        return list(self.answer(question, k, history).hits)
+
+    def answer(self, question: str, k: int = 5, history: Sequence[Answer | str] = ()) -> Answer:
         """Hits for ``question`` and whether they are believed to answer it."""
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestionError("the question is empty: type a question about the documents")
@@ -280,16 +290,25 @@ class Index:
         limit = self.settings.max_question_chars
         if len(question) > limit:
             question, note = question[:limit], f"Only the first {limit} characters of the question were used."
+        context = conversation_context(question, history)
+        query = f"{question} {context}".strip()
         snap = self._snap  # one consistent state for the whole search, even if a commit lands meanwhile
         if not snap.passages:
             return Answer(question, (), False, "The index is empty: add documents first.")
 
-        qv = self.embedder.embed([question])[0]
-        _, dense_ids = snap.vectors.search(qv, CANDIDATES)
-        _, lex_ids = snap.lexical.search(question, CANDIDATES)
+        if context:
+            q_vec, c_vec = self.embedder.embed([question, context])
+            qv = q_vec + CONTEXT_WEIGHT * c_vec
+            qv = (qv / np.linalg.norm(qv)).astype(np.float32)
+            # BM25 sums over query terms: repeating the question doubles its weight.
+            lex_query = f"{question} {question} {context}"
+        else:
+            qv, lex_query = self.embedder.embed([question])[0], question
+        dense_top, dense_ids = snap.vectors.search(qv, CANDIDATES)
+        _, lex_ids = snap.lexical.search(lex_query, CANDIDATES)
         ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
         dense = np.array([snap.vectors._index.reconstruct(int(i)) for i in ids], np.float32) @ qv
-        lexical = scores_for(snap.lexical, question, ids)
+        lexical = scores_for(snap.lexical, lex_query, ids)
         ranked = fuse(ids, dense, lexical, self.settings.dense_weight)
         top = collapse(
             ranked,
@@ -298,14 +317,15 @@ class Index:
             key_text=lambda s: snap.passages[s.passage_id].text,
             limit=k,
         )
-        hits = self._hits(question, qv, snap, top)
-        best = max(h.explanation.dense for h in hits)
-        found = best >= self.settings.min_score
+        hits = self._hits(query, qv, snap, top)
+        # Answerable or not is judged on the best cosine in the whole index,
+        # a score on a fixed scale (fused scores are relative to the query).
+        found = float(dense_top[0][0]) >= self.settings.min_score
         if not found:
             note = (note + " " if note else "") + (
                 "The documents do not seem to answer this question; the closest passages are shown below."
             )
-        return Answer(question, tuple(hits), found, note)
+        return Answer(question, tuple(hits), found, note, query)
 
     def _hits(self, question, qv, snap: Snapshot, top) -> list[Hit]:
         passages = [snap.passages[s.passage_id] for s in top]
@@ -332,17 +352,52 @@ class Index:
         return hits
 
 
-def _context(title: str, text: str) -> str:
-    title = title[:TITLE_CONTEXT_CHARS]
-    return f"{title}\n{text}" if title else text
+def _context(title: str, text: str, heading: str = "") -> str:
+    """What the embedder and BM25 see: title and heading give a passage its subject."""
+    head = title[:TITLE_CONTEXT_CHARS]
+    if heading and heading != title:
+        head = f"{head} - {heading[:TITLE_CONTEXT_CHARS]}" if head else heading[:TITLE_CONTEXT_CHARS]
+    return f"{head}\n{text}" if head else text
+
+
+def heading_at(doc: Document, offset: int) -> str:
+    """The last heading that starts at or before ``offset``."""
+    i = bisect.bisect_right([o for o, _ in doc.headings], offset) - 1
+    return doc.headings[i][1] if i >= 0 else ""
+
+
+def page_at(doc: Document, offset: int) -> int | None:
+    """1-based page holding ``offset``, for paged documents."""
+    if not doc.pages:
+        return None
+    return max(1, bisect.bisect_right(doc.pages, offset))
+
+
+def _passage(pid: int, doc: Document, c) -> Passage:
+    return Passage(
+        passage_id=pid, doc_id=doc.doc_id, title=doc.title, source=doc.source,
+        start=c.start, end=c.end,
+        line_start=line_number(doc.text, c.start), line_end=line_number(doc.text, c.end),
+        text=c.text, sentences=c.sentences,
+        page_start=page_at(doc, c.start), page_end=page_at(doc, c.end - 1),
+        heading=heading_at(doc, c.start),
+    )
 
 
 def _citation(n: int, p: Passage) -> Citation:
     where = p.source or p.doc_id
-    lines = f"line {p.line_start}" if p.line_start == p.line_end else f"lines {p.line_start}-{p.line_end}"
+    if p.page_start is not None:
+        place = f"p. {p.page_start}" if p.page_start == p.page_end else f"pp. {p.page_start}-{p.page_end}"
+    elif p.line_start == p.line_end:
+        place = f"line {p.line_start}"
+    else:
+        place = f"lines {p.line_start}-{p.line_end}"
+    if p.heading and p.heading != p.title:
+        place += f", § {p.heading}"
     return Citation(
         number=n, doc_id=p.doc_id, source=p.source, title=p.title, start=p.start, end=p.end,
-        line_start=p.line_start, line_end=p.line_end, label=f"[{n}] {where}, {lines}",
+        line_start=p.line_start, line_end=p.line_end, label=f"[{n}] {where}, {place}",
+        page_start=p.page_start, page_end=p.page_end, heading=p.heading,
     )
 
 

@@ -49,6 +49,9 @@ class DocInfo:
     passage_ids: list[int]
     chars: int
     origin: str = "text"  # "corpus": owned by sync; "file" or "text": added by hand
+    format: str = "text"
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,10 @@ class Document:
     text: str
     source: str = ""  # file name shown in citations ("" for texts added from Python)
     sha256: str = ""  # hash of the text; equal hash means no work on re-add
+    format: str = "text"  # "text", "markdown", "pdf", "html", "docx"
+    pages: tuple[int, ...] = ()  # start offset of each page in ``text`` (paged formats only)
+    headings: tuple[tuple[int, str], ...] = ()  # (offset, heading) in document order
+    warnings: tuple[str, ...] = ()  # what the reader could not do (pages without text, ...)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Passage:
     line_end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
+    page_start: int | None = None  # 1-based pages the passage spans (paged formats)
+    page_end: int | None = None
+    heading: str = ""  # nearest heading before the passage, if the document has any
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,10 @@ class Citation:
     end: int
     line_start: int
     line_end: int
-    label: str  # e.g. "[1] seed.txt, lines 3-4"
+    label: str  # e.g. "[1] seed.txt, lines 3-4" or "[2] report.pdf, pp. 3-4"
+    page_start: int | None = None
+    page_end: int | None = None
+    heading: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class Answer:
     hits: tuple[Hit, ...]
     found: bool  # False: best score under the threshold; hits are only the closest
     message: str = ""  # for the reader: why nothing was found, truncation notes
+    query: str = ""  # what was searched: the question plus conversation context, if any
 
 
 @dataclass(frozen=True)

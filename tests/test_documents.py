@@ -68,3 +68,14 @@ def test_read_document_keeps_text_hash_and_title(tmp_path):
     doc = read_document(path, "iran_news-2024.txt", 10_000)
     assert doc.text == "Some text." and doc.title == "Iran news 2024" and len(doc.sha256) == 64
     assert title_from("intro\n# The Real Title\n", "notes.md") == "The Real Title"
+
+
+def test_markdown_headings_are_found_outside_code_fences(tmp_path):
+    text = "# Guide\n\nIntro.\n\n## Install\n\nRun it.\n\n```\n# not a heading\n```\n### Use\nText."
+    path = tmp_path / "guide.md"
+    path.write_text(text)
+    doc = read_document(path, "guide.md", 10_000)
+    assert doc.format == "markdown" and doc.title == "Guide"
+    assert [(text[o:o + 12], h) for o, h in doc.headings] == [
+        ("# Guide\n\nInt", "Guide"), ("## Install\n\n", "Install"), ("### Use\nText", "Use")
+    ]

@@ -186,3 +186,29 @@ def test_searches_during_writes_never_fail(folders, fake):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_markdown_citations_name_the_nearest_heading(folders, fake):
+    (folders.corpus_dir / "guide.md").write_text(
+        "# Guide\n\nIntro text here.\n\n## Installing the kettle\n\nFill the kettle with water and press the red switch."
+    )
+    idx = open_index(folders, fake)
+    idx.sync()
+    hit = idx.search("press the red switch on the kettle", k=1)[0]
+    assert hit.passage.heading in ("Guide", "Installing the kettle")
+    assert hit.citation.label.startswith("[1] guide.md, line")
+
+
+def test_paged_documents_cite_pages_and_page_ranges():
+    from qa.index import _citation, _passage, page_at
+    from qa.types import Chunk, Document
+
+    text = "Page one text.\fPage two starts. It goes on.\fPage three."
+    pages = (0, text.index("Page two"), text.index("Page three"))
+    doc = Document("r.pdf", "Report", text, source="r.pdf", format="pdf", pages=pages)
+    assert [page_at(doc, o) for o in (0, pages[1] - 1, pages[1], len(text) - 1)] == [1, 1, 2, 3]
+    spanning = _passage(7, doc, Chunk(5, pages[2] + 4, text[5 : pages[2] + 4], ()))
+    assert (spanning.page_start, spanning.page_end) == (1, 3)
+    assert _citation(2, spanning).label == "[2] r.pdf, pp. 1-3"
+    single = _passage(8, doc, Chunk(pages[1], pages[1] + 8, text[pages[1] : pages[1] + 8], ()))
+    assert _citation(1, single).label == "[1] r.pdf, p. 2"
