@@ -29,6 +29,18 @@ import qa  # noqa: E402
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"
 
 
+def term_coverage(idx, question: str) -> float:
+    """Share of the question's terms found in its best BM25 passage."""
+    from qa.lexical import terms
+
+    q = set(terms(question))
+    _, ids = idx._snap.lexical.search(question, 1)
+    if not q or not len(ids):
+        return 0.0
+    p = idx._snap.passages[int(ids[0])]
+    return len(q & set(terms(p.title + " " + p.text))) / len(q)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
@@ -47,7 +59,7 @@ def main() -> int:
             titles=[a["title"].replace("_", " ") for a in indexed],
         )
         build = time.perf_counter() - t0
-        scores = {}
+        scores, coverage = {}, {}
         for name, half in (("answerable", indexed), ("unanswerable", held_out)):
             questions = [q["question"] for a in half for p in a["paragraphs"] for q in p["qas"]]
             if args.limit_questions:
@@ -55,6 +67,7 @@ def main() -> int:
             vecs = idx.embedder.embed(questions)
             top, _ = idx._snap.vectors.search(vecs, 1)
             scores[name] = top[:, 0]
+            coverage[name] = np.array([term_coverage(idx, q) for q in questions])
     ans, una = scores["answerable"], scores["unanswerable"]
     print(f"indexed {len(indexed)} articles ({len(idx)} passages) in {build:.0f}s; "
           f"{len(ans)} answerable and {len(una)} unanswerable questions\n")
@@ -64,6 +77,16 @@ def main() -> int:
     for t in candidates:
         mark = " (shipped)" if abs(t - settings.min_score) < 1e-9 else ""
         print(f"| {t:.2f}{mark} | {np.mean(ans < t):.1%} | {np.mean(una >= t):.1%} |")
+    print("\nwith lexical coverage (share of question terms in the best BM25 passage):")
+    print("| rule | answerable refused | unanswerable answered |")
+    print("|---|---:|---:|")
+    ca, cu = coverage["answerable"], coverage["unanswerable"]
+    for t in (0.25, 0.3, 0.35):
+        for low in (0.1, 0.15, 0.2):
+            for c in (0.5, 0.67, 0.75, 1.0):
+                fa = (ans >= t) | ((ans >= low) & (ca >= c))
+                fu = (una >= t) | ((una >= low) & (cu >= c))
+                print(f"| dense>={t} or (dense>={low} and cov>={c}) | {1 - fa.mean():.1%} | {fu.mean():.1%} |")
     best = np.floor(np.quantile(ans, 0.05) * 100) / 100
     print(f"\nlargest threshold refusing <= 5% of answerable questions: {best:.2f} "
           f"(refuses {np.mean(ans < best):.1%}, answers {np.mean(una >= best):.1%} of unanswerable)")

@@ -23,12 +23,12 @@ from .errors import (
 )
 from .index import Index
 from .settings import Settings
-from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage
+from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
 
 __all__ = [
     "AddReport", "Answer", "Citation", "CorruptIndexError", "Document", "DocumentError",
     "EmptyQuestionError", "Evidence", "Explanation", "Hit", "Index", "IndexLockedError",
-    "IndexMismatchError", "ModelLoadError", "Passage", "QAError", "Settings",
+    "IndexMismatchError", "ModelLoadError", "Passage", "QAError", "Quote", "Settings",
     "UnknownDocumentError", "default_index", "retrieve",
 ]
 

@@ -125,11 +125,17 @@ def cmd_ask(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from .corpus import import_files
+    from .corpus import import_file
 
     idx = _open(args)
-    _print_report(import_files(idx, args.files))
-    return 0
+    failed = 0
+    for path in args.files:
+        try:
+            _print_report(import_file(idx, path))
+        except QAError as exc:  # one bad file does not stop the others
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
 
 
 def cmd_remove(args) -> int:

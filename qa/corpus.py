@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .documents import SUPPORTED_SUFFIXES, read_document
+from .documents import SUPPORTED_SUFFIXES
 from .errors import DocumentError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -71,35 +71,40 @@ def copy_into_corpus(src: Path, corpus_dir: Path, name: str | None = None) -> Pa
     return target
 
 
-def import_files(index, paths, names=None):
-    """Copy files into the index's corpus folder and index them; returns the AddReport.
+def import_file(index, src: Path, name: str | None = None):
+    """Copy one file into the index's corpus folder under a safe name and index it.
 
-    Every file is read and checked before anything is copied, and a copy that
-    then fails to index is taken back out, so a bad file leaves the corpus and
-    the index exactly as they were. ``names`` overrides the target file names
-    (a browser upload's original name, say); they are made safe first.
+    Returns the index's AddReport. A file the index refuses (binary, empty,
+    unsupported, too big) raises :class:`DocumentError` and is taken out
+    again; a refused replacement puts the previous version back, so the
+    corpus and the index stay exactly as they were.
     """
-    paths = [Path(p) for p in paths]
-    names = list(names) if names is not None else [p.name for p in paths]
-    max_bytes = int(index.settings.max_file_mb * 1_000_000)
-    targets = [safe_name(n) for n in names]
-    for path, target in zip(paths, targets):
-        if not path.is_file():
-            raise DocumentError(str(path), "does not exist or is not a file")
-        read_document(path, target, max_bytes)  # raises before any copy
-    corpus = index.settings.corpus_dir
-    backups, copies = {}, []
+    src = Path(src)
+    name = safe_name(name or src.name)
+    if not src.is_file():
+        raise DocumentError(str(src), "does not exist or is not a file")
+    corpus_dir = index.settings.corpus_dir
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    target = corpus_dir / name
+    backup = None
+    if target.is_file():
+        # A hidden (dot) file is not part of the corpus, so the backup is never indexed.
+        fd, tmp = tempfile.mkstemp(prefix=".backup-", dir=corpus_dir)
+        os.close(fd)
+        backup = Path(tmp)
+        shutil.copy2(target, backup)
+    copied = None
     try:
-        for path, target in zip(paths, targets):
-            existing = corpus / target
-            if existing.exists():
-                backups[existing] = existing.read_bytes()
-            copies.append(copy_into_corpus(path, corpus, target))
-        return index.add_files(copies)
+        copied = copy_into_corpus(src, corpus_dir, name)
+        return index.add_files([copied])
     except BaseException:
-        for c in copies:
-            if c in backups:
-                c.write_bytes(backups[c])
+        if copied is not None:
+            if backup is not None:
+                os.replace(backup, target)  # atomic: the old version is back whole
+                backup = None
             else:
-                c.unlink(missing_ok=True)
+                copied.unlink(missing_ok=True)
         raise
+    finally:
+        if backup is not None:
+            backup.unlink(missing_ok=True)

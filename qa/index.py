@@ -22,11 +22,12 @@ from .documents import make_document, read_document
 from .embedding import Embedder, load_embedder
 from .followup import conversation_context
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
-from .lexical import LexicalIndex, matched_terms, scores_for
+from .extract import pick_quotes, split_question
+from .lexical import LexicalIndex, matched_terms, scores_for, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
 from .store import DocInfo, Manifest, Snapshot
-from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage
+from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
 from .vectors import VectorIndex
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
@@ -41,6 +42,8 @@ CANDIDATES = 64
 # Weight of the conversation's context against the question itself (1.0) in
 # the query vector of a follow-up question.
 CONTEXT_WEIGHT = 0.5
+
+NOT_FOUND = "The documents do not seem to answer this question; the closest passages are shown below."
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, total)
 
@@ -286,15 +289,16 @@ class Index:
         if k < 1:
             raise QAError(f"k must be at least 1, not {k}")
         question = " ".join(question.split())
-        note = ""
+        notes = []
         limit = self.settings.max_question_chars
         if len(question) > limit:
-            question, note = question[:limit], f"Only the first {limit} characters of the question were used."
+            question = question[:limit]
+            notes.append(f"Only the first {limit} characters of the question were used.")
         context = conversation_context(question, history)
         query = f"{question} {context}".strip()
         snap = self._snap  # one consistent state for the whole search, even if a commit lands meanwhile
         if not snap.passages:
-            return Answer(question, (), False, "The index is empty: add documents first.")
+            return Answer(question, (), False, "The index is empty: add documents first.", question)
 
         if context:
             q_vec, c_vec = self.embedder.embed([question, context])
@@ -317,39 +321,59 @@ class Index:
             key_text=lambda s: snap.passages[s.passage_id].text,
             limit=k,
         )
-        hits = self._hits(query, qv, snap, top)
         # Answerable or not is judged on the best cosine in the whole index,
         # a score on a fixed scale (fused scores are relative to the query).
         found = float(dense_top[0][0]) >= self.settings.min_score
-        if not found:
-            note = (note + " " if note else "") + (
-                "The documents do not seem to answer this question; the closest passages are shown below."
-            )
-        return Answer(question, tuple(hits), found, note, query)
+        hits, quotes = self._hits(question, context, snap, top)
+        message = "" if found else NOT_FOUND
+        return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes))
 
-    def _hits(self, question, qv, snap: Snapshot, top) -> list[Hit]:
+    def _hits(self, question: str, context: str, snap: Snapshot, top) -> tuple[list[Hit], tuple[Quote, ...]]:
+        """Hits with their evidence sentence, and the short answer's quotes."""
         passages = [snap.passages[s.passage_id] for s in top]
-        sentence_texts = [p.text[a - p.start : b - p.start] for p in passages for a, b in p.sentences]
-        sims = self.embedder.embed(sentence_texts) @ qv if sentence_texts else np.zeros(0)
-        hits, row = [], 0
-        for n, (s, p) in enumerate(zip(top, passages), start=1):
-            count = len(p.sentences)
-            texts = sentence_texts[row : row + count]
-            matched = [len(matched_terms(question, t)) for t in texts]
-            i = best_sentence(sims[row : row + count], matched, [t.rstrip().endswith("?") for t in texts])
-            a, b = p.sentences[i]
-            evidence = Evidence(a, b, p.text[a - p.start : b - p.start], float(sims[row + i]))
-            row += count
+        spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
+        texts = [passages[n].text[a - passages[n].start : b - passages[n].start] for n, a, b in spans]
+        # Evidence answers the question's own words; a bare "why?" has too few,
+        # so it borrows the conversation's subject.
+        own = question if len(terms(question)) >= 2 or not context else f"{question} {context}"
+        parts = split_question(own)
+        head = [own] + (parts if len(parts) > 1 else [])
+        vecs = self.embedder.embed(head + texts)
+        part_vecs, sent_vecs = vecs[: len(head)], vecs[len(head) :]
+        part_sims = part_vecs @ sent_vecs.T
+        sims = part_sims[0]
+        is_question = [t.rstrip().endswith("?") for t in texts]
+        matched = [len(matched_terms(own, t)) for t in texts]
+
+        hits, used = [], set()
+        for n, (s, p) in enumerate(zip(top, passages)):
+            rows = [i for i, (m, _, _) in enumerate(spans) if m == n]
+            # Overlapping passages share sentences: highlight a new one in each.
+            fresh = [i for i in rows if (p.doc_id, spans[i][1]) not in used] or rows
+            i = fresh[best_sentence(sims[fresh], [matched[j] for j in fresh], [is_question[j] for j in fresh])]
+            _, a, b = spans[i]
+            used.add((p.doc_id, a))
             hits.append(
                 Hit(
                     passage=p,
                     score=s.fused,
-                    citation=_citation(n, p),
-                    evidence=evidence,
+                    citation=_citation(n + 1, p),
+                    evidence=Evidence(a, b, texts[i], float(sims[i])),
                     explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text)),
                 )
             )
-        return hits
+        # The short answer quotes hits that answer on their own (the best one always).
+        eligible = [
+            not is_question[i] and (spans[i][0] == 0 or hits[spans[i][0]].explanation.dense >= self.settings.min_score)
+            for i in range(len(spans))
+        ]
+        if not any(eligible):
+            eligible = [spans[i][0] == 0 for i in range(len(spans))]
+        picked = pick_quotes(part_sims, eligible, sent_vecs @ sent_vecs.T)
+        quotes = tuple(
+            Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
+        )
+        return hits, quotes
 
 
 def _context(title: str, text: str, heading: str = "") -> str:

@@ -111,14 +111,27 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """One sentence of the short answer, verbatim from a hit's passage."""
+
+    text: str
+    start: int  # document offsets
+    end: int
+    doc_id: str
+    number: int  # the citation number of the hit it comes from
+
+
+@dataclass(frozen=True)
 class Answer:
     """What one question gets: the hits, and whether they are believed to answer it."""
 
     question: str
     hits: tuple[Hit, ...]
-    found: bool  # False: best score under the threshold; hits are only the closest
-    message: str = ""  # for the reader: why nothing was found, truncation notes
+    found: bool  # False: nothing scored above the threshold; hits are only the closest
+    message: str = ""  # set when not found: says so plainly
     query: str = ""  # what was searched: the question plus conversation context, if any
+    quotes: tuple[Quote, ...] = ()  # the short extractive answer (empty when not found)
+    notes: tuple[str, ...] = ()  # anything else the reader should know (question was cut, ...)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import pytest
 
 import qa
-from qa.corpus import copy_into_corpus, corpus_files, import_files, safe_name
+from qa.corpus import copy_into_corpus, corpus_files, import_file, safe_name
 from qa.errors import DocumentError
 
 
@@ -51,7 +51,7 @@ def test_failed_import_leaves_corpus_and_index_as_they_were(folders, fake, tmp_p
     idx = qa.Index.open(settings=folders, embedder=fake)
     good = tmp_path / "good.txt"
     good.write_text("A good document about tea.")
-    import_files(idx, [good])
+    import_file(idx, good)
     before_files = sorted(p.name for p in folders.corpus_dir.iterdir())
     before_docs = [d.doc_id for d in idx.documents()]
     binary = tmp_path / "binary.txt"
@@ -60,10 +60,10 @@ def test_failed_import_leaves_corpus_and_index_as_they_were(folders, fake, tmp_p
     empty.write_bytes(b"")
     for bad in (binary, empty):
         with pytest.raises(DocumentError, match=bad.name):
-            import_files(idx, [good, bad])
+            import_file(idx, bad)
     # Same name as an existing document, bad content: the old file must survive.
     with pytest.raises(DocumentError):
-        import_files(idx, [binary], names=["good.txt"])
+        import_file(idx, binary, name="good.txt")
     assert sorted(p.name for p in folders.corpus_dir.iterdir()) == before_files
     assert (folders.corpus_dir / "good.txt").read_text() == "A good document about tea."
     assert [d.doc_id for d in qa.Index.open(settings=folders, embedder=fake).documents()] == before_docs

@@ -99,7 +99,7 @@ def test_questions_empty_or_huge(folders, fake):
         with pytest.raises(EmptyQuestionError):
             idx.search(q)
     answer = idx.answer("tea " * 50_000, k=2)
-    assert answer.hits and "first" in answer.message
+    assert answer.hits and "first" in answer.notes[0]
 
 
 def test_other_model_or_chunking_is_refused_with_the_rebuild_command(folders, fake):

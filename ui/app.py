@@ -9,16 +9,14 @@ The chat only calls :class:`qa.Index`; every piece of HTML it shows comes from
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 import qa
-from qa.corpus import copy_into_corpus, safe_name
+from qa import corpus
+from qa.corpus import safe_name
 from qa.documents import SUPPORTED_SUFFIXES
 
 from . import render
@@ -27,6 +25,7 @@ from .render import esc
 log = logging.getLogger("docqa.ui")
 
 TOP_K = 5
+HISTORY_TURNS = 3  # earlier answers kept per tab for follow-up questions
 EXAMPLES = [
     "Why is Iran getting triggered by the killing of the Hamas leader, and does it indicate that Iran supports Hamas?",
     "Who ordered a military response against Israel?",
@@ -40,28 +39,44 @@ CSS = """
 #chat .qa-cite { margin: 0 0 0.3em; font-size: 0.92em; }
 #chat .qa-text { margin: 0 0 0.3em; }
 #chat .qa-note { font-size: 0.9em; opacity: 0.8; }
-#chat mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+#chat mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 #chat details summary { cursor: pointer; font-size: 0.9em; }
+#documents table { width: 100%; font-size: 0.9em; }
+#documents th { white-space: nowrap; }
+#documents td.num { text-align: right; }
+#documents code { word-break: break-all; }
 """
+
+# A reply is long (short answer, then five passages). Scrolling to its end, as
+# the chat would, hides the short answer; scroll to the new question instead.
+SCROLL_TO_NEW_REPLY = """() => setTimeout(() => {
+    const wrap = document.querySelector('#chat .bubble-wrap');
+    const rows = wrap ? wrap.querySelectorAll('.message-row') : [];
+    if (!rows.length) return;
+    const last = rows[rows.length - 1], prev = rows[rows.length - 2];
+    const target = prev && prev.classList.contains('user-row') ? prev : last;
+    wrap.scrollTop += target.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+}, 100)"""
 
 
 def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
     """The chat over ``index``: chat box with examples, upload panel, documents table."""
 
-    def ask(question: str, history: list | None):
-        history = list(history or [])
+    def ask(question: str, messages: list | None, answers: list):
+        messages = list(messages or [])
         question = question or ""
         if question.strip():
-            history.append({"role": "user", "content": esc(question.strip())})
-        history.append({"role": "assistant", "content": reply(index, question, settings.min_score)})
-        return "", history
+            messages.append({"role": "user", "content": esc(question.strip())})
+        html, ans = reply(index, question, answers)
+        messages.append({"role": "assistant", "content": html})
+        # Earlier answers let a follow-up ("and why?") keep the conversation's subject.
+        return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers)
 
     def add(paths: list[str] | None):
         if not paths:
             return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
-        lines = [import_file(index, settings.corpus_dir, Path(p)) for p in paths]
-        table = render.document_rows(index.documents())
-        return "\n".join(f"- {line}" for line in lines), table, None
+        lines = [import_file(index, Path(p)) for p in paths]
+        return "\n".join(f"- {line}" for line in lines), render.documents_html(index.documents()), None
 
     with gr.Blocks(title="docqa", analytics_enabled=False) as app:
         gr.Markdown("## docqa: ask your documents\nAnswers quote the documents only, with a citation for every sentence.")
@@ -71,10 +86,12 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                     elem_id="chat",
                     label="Chat",
                     height=640,
+                    autoscroll=False,  # SCROLL_TO_NEW_REPLY shows the start of a reply, not its end
                     sanitize_html=True,
                     allow_tags=False,  # no custom tags: our replies use standard HTML only
                     latex_delimiters=[],  # "$$" in a document is text, not math
                     feedback_options=None,
+                    buttons=["copy", "copy_all"],  # no "share": it posts to Hugging Face, and this chat is offline
                     placeholder="Ask a question about the documents.",
                 )
                 with gr.Row():
@@ -87,78 +104,53 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Add documents")
                 files = gr.File(
-                    elem_id="upload", label="Text files (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+                    elem_id="upload", label="Documents (" + " ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
                     file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES),
                 )
                 add_btn = gr.Button("Add to the index", elem_id="upload-btn")
                 status = gr.Markdown(elem_id="upload-status")
                 gr.Markdown("### Indexed documents")
-                table = gr.Dataframe(
-                    # A callable value is re-read on every page load, so a new tab sees current documents.
-                    value=lambda: render.document_rows(index.documents()),
-                    headers=["Title", "File", "Passages", "Characters"],
-                    interactive=False, elem_id="documents", wrap=True,
-                )
-        box.submit(ask, [box, chat], [box, chat])
-        ask_btn.click(ask, [box, chat], [box, chat])
+                # A callable value is re-read on every page load, so a new tab sees current documents.
+                table = gr.Markdown(lambda: render.documents_html(index.documents()), elem_id="documents")
+        answers = gr.State([])  # this tab's earlier qa.Answers, oldest first
+        for event in (box.submit, ask_btn.click):
+            event(ask, [box, chat, answers], [box, chat, answers]).then(None, js=SCROLL_TO_NEW_REPLY)
+        chat.clear(lambda: [], None, answers)
         add_btn.click(add, [files], [status, table, files])
     return app
 
 
-def reply(index: qa.Index, question: str, min_score: float) -> str:
-    """The assistant's HTML reply to ``question``; never raises."""
+def reply(index: qa.Index, question: str, history=()) -> tuple[str, qa.Answer | None]:
+    """The assistant's HTML reply to ``question``, and the answer (None when there is none); never raises."""
     if not question.strip():
-        return render.message_html(render.EMPTY_QUESTION)
+        return render.message_html(render.EMPTY_QUESTION), None
     try:
-        return render.answer_html(index.answer(question, k=TOP_K), min_score)
+        ans = index.answer(question, k=TOP_K, history=history)
+        return render.answer_html(ans), ans
     except qa.QAError as exc:
-        return render.message_html(esc(str(exc)), "error")
+        return render.message_html(esc(str(exc)), "error"), None
     except Exception:
         # A bug, not the user's fault: the traceback goes to the console, never to the page.
         log.exception("answering %r failed", question)
-        return render.message_html(render.GENERIC_ERROR, "error")
+        return render.message_html(render.GENERIC_ERROR, "error"), None
 
 
-def import_file(index: qa.Index, corpus_dir: Path, src: Path) -> str:
-    """Copy one uploaded file into the corpus folder and index it; returns a status line (HTML-escaped).
-
-    A file the index refuses is taken out again, and a refused replacement puts
-    the previous version back, so the corpus stays exactly as it was.
-    """
+def import_file(index: qa.Index, src: Path) -> str:
+    """Copy one uploaded file into the corpus folder and index it; returns a status line (HTML-escaped)."""
     try:
-        name = safe_name(src.name)
-    except qa.DocumentError as exc:
+        report = corpus.import_file(index, src)
+    except qa.QAError as exc:
         return f"Not added: {esc(str(exc))}"
-    target = corpus_dir / name
-    backup = None
-    if target.is_file():
-        # Hidden (dot) files are not part of the corpus, so the backup is never indexed.
-        fd, tmp = tempfile.mkstemp(prefix=".backup-", dir=corpus_dir)
-        os.close(fd)
-        backup = Path(tmp)
-        shutil.copy2(target, backup)
-    copied = None
-    try:
-        copied = copy_into_corpus(src, corpus_dir, name)
-        report = index.add_files([copied])
-    except Exception as exc:
-        if copied is not None:
-            if backup is not None:
-                os.replace(backup, target)
-            else:
-                copied.unlink(missing_ok=True)
-        if isinstance(exc, qa.QAError):
-            return f"Not added: {esc(str(exc))}"
+    except Exception:
         log.exception("adding %s failed", src)
-        return f"Not added: {esc(name)}: an unexpected error (see the server log)."
-    finally:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
+        return f"Not added: {esc(src.name)}: an unexpected error (see the server log)."
+    name = esc(safe_name(src.name))
+    passages = f"{report.passages} passage{'' if report.passages == 1 else 's'}"
     if report.added:
-        return f"Added {esc(name)} ({report.passages} passages)."
+        return f"Added {name} ({passages})."
     if report.replaced:
-        return f"Replaced {esc(name)} with the new version ({report.passages} passages)."
-    return f"{esc(name)} is already indexed and unchanged."
+        return f"Replaced {name} with the new version ({passages})."
+    return f"{name} is already indexed and unchanged."
 
 
 def describe_sync(report: qa.AddReport) -> str:
@@ -174,7 +166,6 @@ def describe_sync(report: qa.AddReport) -> str:
 def serve(settings: qa.Settings | None = None) -> None:
     """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port."""
     settings = settings or qa.Settings.from_env()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         index = qa.Index.open(settings=settings)
         print(f"Syncing {settings.corpus_dir} into {settings.index_dir} ...", flush=True)

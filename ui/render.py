@@ -34,28 +34,6 @@ def esc(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def extractive_answer(hits: Sequence[qa.Hit], min_score: float, limit: int = 3) -> list[tuple[str, int]]:
-    """The evidence sentences of the top hits that make the short answer, as (sentence, citation number).
-
-    Best hit first; a hit whose own dense score is under ``min_score`` does not
-    answer on its own, so its sentence is left out (the best hit always counts).
-    Repeated sentences (overlapping passages) appear once, and sentences ending
-    in "?" are only used when there is nothing else.
-    """
-    picked: list[tuple[str, int]] = []
-    seen: set[str] = set()
-    for n, h in enumerate(hits):
-        sentence = " ".join(h.evidence.text.split())
-        if not sentence or sentence.lower() in seen:
-            continue
-        if n > 0 and h.explanation.dense < min_score:
-            continue
-        seen.add(sentence.lower())
-        picked.append((sentence, h.citation.number))
-    statements = [p for p in picked if not p[0].endswith("?")]
-    return (statements or picked)[:limit]
-
-
 def passage_html(h: qa.Hit) -> str:
     """One hit: citation label, character span, passage text with the evidence marked, and why it ranked."""
     p, ev, why = h.passage, h.evidence, h.explanation
@@ -82,24 +60,23 @@ def passage_html(h: qa.Hit) -> str:
     )
 
 
-def answer_html(ans: qa.Answer, min_score: float) -> str:
+def answer_html(ans: qa.Answer) -> str:
     """The whole chat reply for ``ans``: short answer, then the passages it came from."""
     parts = ['<div class="qa-reply">']
+    if ans.query and ans.query != ans.question:
+        # Say so when earlier turns shaped the search, so a surprising hit can be understood.
+        parts.append(f'<p class="qa-note">Read as a follow-up; searched for: {esc(ans.query)}</p>')
     if ans.found:
-        sentences = extractive_answer(ans.hits, min_score)
-        quoted = " ".join(f"{esc(s)} <strong>{esc(f'[{n}]')}</strong>" for s, n in sentences)
-        parts.append(f'<p class="qa-lead">From the documents:</p><blockquote class="qa-short">{quoted}</blockquote>')
-        if ans.message:
-            parts.append(f'<p class="qa-note">{esc(ans.message)}</p>')
+        quoted = " ".join(f"{esc(q.text)} <strong>{esc(f'[{q.number}]')}</strong>" for q in ans.quotes)
+        parts.append(f'<p class="qa-lead">Answer, quoted from the documents:</p><blockquote class="qa-short">{quoted}</blockquote>')
         heading = "Passages"
     else:
         parts.append(f'<p class="qa-notfound"><strong>{esc(NOT_FOUND)}</strong></p>')
-        # The library's own not-found note repeats ours; keep only what comes
-        # before it (for example that the question was cut).
-        note = ans.message.split("The documents do not seem")[0].strip()
-        if note or not ans.hits:
-            parts.append(f'<p class="qa-note">{esc(note or ans.message)}</p>')
+        if not ans.hits:
+            parts.append(f'<p class="qa-note">{esc(ans.message)}</p>')
         heading = CLOSEST_HEADING
+    for note in ans.notes:
+        parts.append(f'<p class="qa-note">{esc(note)}</p>')
     if ans.hits:
         parts.append(f"<h4>{esc(heading)}</h4>")
         parts.extend(passage_html(h) for h in ans.hits)
@@ -112,6 +89,16 @@ def message_html(text: str, kind: str = "note") -> str:
     return f'<div class="qa-reply qa-{kind}"><p>{text}</p></div>'
 
 
-def document_rows(docs: Sequence) -> list[list]:
-    """Rows for the documents table: title, file, passages, characters."""
-    return [[d.title, d.source or d.doc_id, len(d.passage_ids), d.chars] for d in docs]
+def documents_html(docs: Sequence) -> str:
+    """The indexed documents as a table: title, file, passages, characters."""
+    if not docs:
+        return "<p>No documents yet: add some with the upload box above.</p>"
+    rows = "".join(
+        f"<tr><td>{esc(d.title)}</td><td><code>{esc(d.source or d.doc_id)}</code></td>"
+        f'<td class="num">{len(d.passage_ids)}</td><td class="num">{d.chars:,}</td></tr>'
+        for d in docs
+    )
+    return (
+        '<table class="qa-docs"><thead><tr><th>Title</th><th>File</th><th>Passages</th>'
+        f"<th>Characters</th></tr></thead><tbody>{rows}</tbody></table>"
+    )

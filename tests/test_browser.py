@@ -1,0 +1,245 @@
+"""The web chat in a real browser: the app runs as `python -m ui.app` in a
+subprocess over a throw-away corpus, and headless Chromium drives the page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "iran-orders-strike-on-israel-after-haniyeh-killing.txt"
+SEED_QUESTION = (
+    "Why is Iran getting triggered by the killing of the Hamas leader, "
+    "and does it indicate that Iran supports Hamas?"
+)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+START_TIMEOUT_S = 180  # the model load alone takes ~15 s on a small machine
+ANSWER_TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The chat over a corpus holding only the seed article, on a free port."""
+    base = tmp_path_factory.mktemp("chat")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    port = _free_port()
+    env = dict(
+        os.environ,
+        QA_CORPUS_DIR=str(corpus), QA_INDEX_DIR=str(base / "index"),
+        QA_HOST="127.0.0.1", QA_PORT=str(port),
+        HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+    )
+    log_path = base / "server.log"
+    # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the server.
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ui.app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the chat exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the chat did not answer on {url} in {START_TIMEOUT_S}s:\n"
+                            + log_path.read_text(errors="replace"))
+            time.sleep(0.5)
+        yield SimpleNamespace(url=url, corpus=corpus, log=log_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    """A fresh tab (a fresh chat session) with the chat loaded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.goto(server.url)
+    pg.wait_for_selector("#question textarea", timeout=30_000)
+    yield pg
+    context.close()
+
+
+def ask(page, question: str) -> str:
+    """Ask through the page; the text of the reply it gets."""
+    replies = page.locator("#chat .qa-reply")
+    before = replies.count()
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    return replies.nth(before).inner_text()
+
+
+def upload(page, path: Path) -> str:
+    """Upload one file through the page's file input and add it; the status text."""
+    listed = page.locator("#upload td.filename")
+    page.set_input_files("#upload input[type=file]", str(path))
+    # The file is listed once the browser has sent it to the server.
+    expect(page.locator(f'#upload td.filename[aria-label="{path.name}"]')).to_have_count(1, timeout=30_000)
+    page.click("#upload-btn")
+    # The add handler empties the file box together with writing the status, so
+    # an empty box means the new status is there (the old one may name the same file).
+    expect(listed).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+    return page.locator("#upload-status [data-testid=markdown]").inner_text()
+
+
+def assert_no_traceback(page):
+    assert "Traceback" not in page.content()
+
+
+def test_seed_question_is_answered_with_cited_passage(page):
+    text = ask(page, SEED_QUESTION)
+    assert "Haniyeh, who was in Tehran" in text
+    assert f"{SEED.name}, lines" in text
+    assert "chars " in text and "Why this passage" in text
+    # The evidence sentence is highlighted, and the short answer cites it.
+    assert page.locator("#chat .qa-reply mark").count() >= 1
+    assert "[1]" in page.locator("#chat .qa-short").last.inner_text()
+    page.screenshot(path="/tmp/docqa-chat.png")
+    assert_no_traceback(page)
+
+
+def test_uploaded_document_is_searchable(page, server, tmp_path):
+    doc = tmp_path / "zorblatt-festival.txt"
+    doc.write_text(
+        "The Zorblatt festival in Quenville is held every March and features giant paper lanterns.\n"
+        "Visitors travel from across the valley to see the lanterns float over the river.\n",
+        encoding="utf-8",
+    )
+    status = upload(page, doc)
+    assert "Added zorblatt-festival.txt" in status
+    assert (server.corpus / doc.name).read_bytes() == doc.read_bytes()
+    expect(page.locator("#documents")).to_contain_text(doc.name)
+
+    text = ask(page, "When is the Zorblatt festival held?")
+    assert "held every March" in text
+    assert "zorblatt-festival.txt, line" in text
+    assert_no_traceback(page)
+
+
+def test_document_markup_is_shown_as_text_and_never_runs(page, tmp_path):
+    doc = tmp_path / "glimmerwick.txt"
+    doc.write_text(
+        "The Glimmerwick lighthouse keeper, Odalys Verhoeven, paints the lamp room teal every autumn.\n"
+        "<script>window.__pwned=1</script>\n"
+        '<img src=x onerror="window.__pwned=1">\n'
+        "[link](javascript:window.__pwned=1)\n",
+        encoding="utf-8",
+    )
+    assert "Added glimmerwick.txt" in upload(page, doc)
+    text = ask(page, "Who paints the Glimmerwick lamp room teal?")
+    assert "Odalys Verhoeven" in text
+    assert "<script>window.__pwned=1</script>" in text
+    assert "onerror" in text and "javascript:" in text
+    assert page.locator("#chat script, #chat img[src='x'], #chat a[href^='javascript']").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert_no_traceback(page)
+
+
+def test_unrelated_question_says_the_documents_do_not_answer(page):
+    text = ask(page, "What is the boiling point of liquid nitrogen in Kelvin?")
+    assert "The documents do not seem to answer this question." in text
+    assert "Closest passages (not an answer)" in text
+    assert page.locator("#chat .qa-short").count() == 0  # no short answer is made up
+    assert_no_traceback(page)
+
+
+def test_empty_question_gets_help_not_a_search(page):
+    text = ask(page, "   ")
+    assert "Please type a question about the documents" in text
+    assert "Passages" not in text and "do not seem" not in text
+    assert_no_traceback(page)
+
+
+def test_refused_upload_leaves_the_corpus_as_it_was(page, server, tmp_path):
+    before = {p.name: p.read_bytes() for p in server.corpus.iterdir()}
+    # Same name as the seed, no text: the replacement is refused and the seed stays.
+    doc = tmp_path / SEED.name
+    doc.write_text("   \n", encoding="utf-8")
+    status = upload(page, doc)
+    assert "Not added" in status and "empty" in status
+    assert {p.name: p.read_bytes() for p in server.corpus.iterdir()} == before
+    assert "Haniyeh, who was in Tehran" in ask(page, SEED_QUESTION)
+    assert_no_traceback(page)
+
+
+def test_upload_with_an_existing_name_replaces_the_document(page, server, tmp_path):
+    doc = tmp_path / "moonfish.txt"
+    doc.write_text("The silver moonfish of Lake Artavel spawns only in the first week of June.\n", encoding="utf-8")
+    assert "Added moonfish.txt" in upload(page, doc)
+    doc.write_text("The silver moonfish of Lake Artavel spawns only in the last week of November.\n", encoding="utf-8")
+    assert "Replaced moonfish.txt" in upload(page, doc)
+    assert "November" in (server.corpus / doc.name).read_text(encoding="utf-8")
+
+    text = ask(page, "When does the silver moonfish of Lake Artavel spawn?")
+    assert "last week of November" in text
+    assert "first week of June" not in text
+    assert_no_traceback(page)
+
+
+def test_follow_up_question_keeps_the_subject(page, tmp_path):
+    doc = tmp_path / "kelpie-regatta.txt"
+    doc.write_text(
+        "The Kelpie regatta on Loch Varrin starts at dawn on the first Sunday of August.\n"
+        "Its boats are built from reclaimed whisky barrels.\n",
+        encoding="utf-8",
+    )
+    assert "Added kelpie-regatta.txt" in upload(page, doc)
+    first = ask(page, "When does the Kelpie regatta on Loch Varrin start?")
+    assert "first Sunday of August" in first and "Read as a follow-up" not in first
+    # The second turn only makes sense with the first: the chat passes it along.
+    follow = ask(page, "and what are its boats built from?")
+    assert "Read as a follow-up" in follow and "Kelpie regatta" in follow
+    assert "[1] kelpie-regatta.txt" in follow and "whisky barrels" in follow
+    assert_no_traceback(page)
+
+
+def test_example_question_fills_the_question_box(page):
+    page.get_by_text("Why is Iran getting triggered").first.click()
+    expect(page.locator("#question textarea")).to_have_value(SEED_QUESTION)

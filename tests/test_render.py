@@ -1,0 +1,121 @@
+"""The chat's HTML, from hand-made hits: escaping, highlighting, the short answer."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import qa
+from ui import render
+
+DOC = (
+    "Intro line.\n"
+    "The Zorblatt festival is held every March. Is it fun? "
+    "<script>alert(1)</script> ends here.\n"
+)
+
+
+def hit(n: int, sentence: str, *, dense: float = 0.6, source: str = "a.txt", title: str = "A") -> qa.Hit:
+    """A hit on the passage DOC[12:] whose evidence is ``sentence`` (which must occur in DOC)."""
+    start, end = 12, len(DOC)
+    text = DOC[start:end]
+    a = DOC.index(sentence)
+    passage = qa.Passage(
+        passage_id=n, doc_id=source, title=title, source=source, start=start, end=end,
+        line_start=2, line_end=2, text=text, sentences=((a, a + len(sentence)),),
+    )
+    citation = qa.Citation(
+        number=n, doc_id=source, source=source, title=title, start=start, end=end,
+        line_start=2, line_end=2, label=f"[{n}] {source}, line 2",
+    )
+    return qa.Hit(
+        passage=passage, score=dense, citation=citation,
+        evidence=qa.Evidence(a, a + len(sentence), sentence, dense),
+        explanation=qa.Explanation(dense, 1.5, dense, ("zorblatt", "march")),
+    )
+
+
+FESTIVAL = "The Zorblatt festival is held every March."
+QUESTION = "Is it fun?"
+SCRIPT = "<script>alert(1)</script> ends here."
+
+
+def test_esc_makes_markup_and_markdown_inert():
+    out = render.esc('<img src=x onerror="x()"> [a](javascript:x) $$m$$ *b*\nnext')
+    for raw in ["<img", '"', "[a]", "(javascript:", "$$", "*b*", "\n"]:
+        assert raw not in out
+    assert out.endswith("<br>next")
+
+
+def test_evidence_is_marked_at_its_place_in_the_passage():
+    html = render.passage_html(hit(1, FESTIVAL))
+    assert f"<mark>{render.esc(FESTIVAL)}</mark>" in html
+    assert "chars 12–" in html and "[1] a.txt, line 2".replace("[", "&#91;").replace("]", "&#93;") in html
+    assert "Why this passage" in html and "zorblatt, march" in html
+
+
+def test_document_text_title_and_file_name_are_escaped():
+    h = hit(1, SCRIPT, source="<b>x</b>.txt", title="<i>t</i>")
+    html = render.answer_html(qa.Answer("q", (h,), True))
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "&#60;script&#62;alert" in html
+
+
+def test_short_answer_quotes_are_shown_with_their_marks():
+    hits = (hit(1, FESTIVAL), hit(2, SCRIPT))
+    quotes = (qa.Quote(FESTIVAL, 0, 1, "a.txt", 1), qa.Quote(SCRIPT, 0, 1, "a.txt", 2))
+    html = render.answer_html(qa.Answer("q", hits, True, quotes=quotes))
+    short = html.split("</blockquote>")[0]
+    assert html.count("qa-short") == 1 and "&#91;1&#93;" in short and "&#91;2&#93;" in short
+    assert render.esc(FESTIVAL) in short and "<script>" not in short
+
+
+def test_notes_are_shown():
+    html = render.answer_html(qa.Answer("q", (hit(1, FESTIVAL),), True, notes=("Only the first 2000 characters",)))
+    assert "Only the first 2000 characters" in html
+
+
+def test_not_found_shows_closest_passages_without_a_short_answer():
+    ans = qa.Answer("q", (hit(1, FESTIVAL, dense=0.1),), False,
+                    "The documents do not seem to answer this question; the closest passages are shown below.")
+    html = render.answer_html(ans)
+    assert render.esc(render.NOT_FOUND) in html and render.esc(render.CLOSEST_HEADING) in html
+    assert "qa-short" not in html
+
+
+def test_empty_index_says_so():
+    html = render.answer_html(qa.Answer("q", (), False, "The index is empty: add documents first."))
+    assert "The index is empty" in html and "qa-hit" not in html
+
+
+def test_documents_table_escapes_names():
+    doc = SimpleNamespace(title="<b>T</b>", source="<x>.txt", doc_id="<x>.txt", passage_ids=[1, 2], chars=1234)
+    html = render.documents_html([doc])
+    assert "<b>" not in html and "<x>" not in html and "1,234" in html
+    assert "No documents yet" in render.documents_html([])
+
+
+def test_follow_up_search_is_shown():
+    h = hit(1, FESTIVAL)
+    assert "follow-up" not in render.answer_html(qa.Answer("when?", (h,), True, "", "when?"))
+    html = render.answer_html(qa.Answer("when?", (h,), True, "", "when? Zorblatt festival"))
+    assert "Read as a follow-up" in html and "when? Zorblatt festival" in html
+
+
+class _Broken:
+    def __init__(self, exc):
+        self.exc = exc
+
+    def answer(self, question, k=5, history=()):
+        raise self.exc
+
+
+def test_reply_shows_library_errors_and_hides_bugs(caplog):
+    from ui.app import reply
+
+    html, ans = reply(_Broken(qa.QAError("the index at /x is damaged")), "q?")
+    assert "the index at /x is damaged" in html and ans is None
+    html, ans = reply(_Broken(RuntimeError("secret internals")), "q?")
+    assert html.count(render.GENERIC_ERROR) == 1 and "secret" not in html and "Traceback" not in html
+    assert "secret internals" in caplog.text  # the details go to the server log
+    html, ans = reply(_Broken(AssertionError("not called")), "  ")
+    assert "Please type a question" in html and ans is None
