@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_remove)
 
     s = sub.add_parser("list", help="list the indexed documents")
-    s.add_argument("--details", action="store_true", help="with hashes and passage counts")
+    s.add_argument("--details", action="store_true", help="ingestion report: format, pages, passages, warnings")
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("serve", help="start the web chat")
@@ -111,10 +111,15 @@ def cmd_ask(args) -> int:
     answer = idx.answer(args.question, k=args.k)
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
-        return 0
-    if answer.message:
-        print(answer.message)
-        print()
+        return 0 if answer.found else 3
+    for note in (answer.message, *answer.notes):
+        if note:
+            print(note)
+    if answer.quotes:
+        print("Answer, quoted from the documents:")
+        for q in answer.quotes:
+            print(f"  {q.text} [{q.number}]")
+    print()
     for h in answer.hits:
         c = h.citation
         print(f"{c.label}  (chars {c.start}-{c.end}, score {h.score:.3f})")
@@ -158,10 +163,15 @@ def cmd_list(args) -> int:
     if not docs:
         print("the index is empty: put documents in the corpus folder and run `qa index`")
     for d in docs:
-        line = f"{d.doc_id}\t{d.title}"
-        if args.details:
-            line += f"\t{len(d.passage_ids)} passages\t{d.chars} chars\t{d.origin}\tsha256:{d.sha256[:12]}"
-        print(line)
+        if not args.details:
+            print(f"{d.doc_id}\t{d.title}")
+            continue
+        # The ingestion report: what was read from the file, and what was not.
+        pages = f", {d.pages} pages" if d.pages else ""
+        print(f"{d.doc_id}\n  title: {d.title}\n  format: {d.format}{pages}, {len(d.passage_ids)} passages, "
+              f"{d.chars:,} characters, added from {d.origin}, sha256 {d.sha256[:12]}")
+        for w in d.warnings:
+            print(f"  warning: {w}")
     return 0
 
 
