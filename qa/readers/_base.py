@@ -1,0 +1,89 @@
+"""What every reader returns, the limits it works under, and text clean-up.
+
+Stdlib only: this module is imported by the parsing worker, which must start
+fast and must not import numpy, FAISS or the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+# Control characters other than tab and newline: \f is reserved for page breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The ceilings one parse works under (see qa/readers/__init__.py for the defaults)."""
+
+    timeout_s: float
+    memory_mb: int
+    max_pages: int
+    max_chars: int
+    zip_max_bytes: int
+    zip_max_ratio: float
+    zip_max_members: int
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A reader's result: the text and what it knows about its structure.
+
+    ``pages`` and ``headings`` hold character offsets into ``text``.
+    """
+
+    text: str
+    title: str | None = None
+    pages: tuple[int, ...] = ()
+    headings: tuple[tuple[int, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Parsed":
+        return cls(
+            text=str(d["text"]),
+            title=d.get("title") or None,
+            pages=tuple(int(p) for p in d.get("pages", ())),
+            headings=tuple((int(o), str(h)) for o, h in d.get("headings", ())),
+            warnings=tuple(str(w) for w in d.get("warnings", ())),
+        )
+
+
+def clean_text(text: str) -> str:
+    """One newline convention, no control characters, no lone surrogates.
+
+    Lone surrogates (from broken UTF-16 inside PDFs) cannot be written as
+    UTF-8; they become U+FFFD.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Whitespace collapsed to single spaces, cut to ``limit`` characters (for titles, headings)."""
+    text = _SPACES.sub(" ", clean_text(text)).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def truncate(text: str, max_chars: int) -> tuple[str, bool]:
+    """``text`` cut to at most ``max_chars``, at a line break or space where one is near."""
+    if len(text) <= max_chars:
+        return text, False
+    cut = max(text.rfind("\n", 0, max_chars), text.rfind(" ", 0, max_chars))
+    if cut < max_chars - 1000:
+        cut = max_chars
+    return text[:cut].rstrip(), True

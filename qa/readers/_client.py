@@ -1,0 +1,182 @@
+"""The main process's side of the parsing worker (see _worker.py).
+
+One worker per process, started on first use (about 0.5 s: Python plus pypdf
+and python-docx), reused for every document after that, and restarted if it
+dies or hangs. Calls are serialised by a lock: one parse at a time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from ..errors import DocumentError
+from ._base import Limits, Parsed
+from ._worker import read_frame, write_frame
+
+_QA_DIR = Path(__file__).resolve().parent.parent
+# Runs in the worker: a stand-in ``qa`` package whose __init__ is never run, so
+# importing qa.readers does not import qa.index, numpy, FAISS and the model.
+_BOOT = """
+import json, sys, types
+cfg = json.loads(sys.argv[1])
+sys.path[:] = cfg["path"]
+qa = types.ModuleType("qa")
+qa.__path__ = [cfg["qa"]]
+sys.modules["qa"] = qa
+from qa.readers._worker import main
+main()
+"""
+# Beyond the parse deadline (which the worker enforces itself): time to send the text back.
+_GRACE_S = 30.0
+_START_TIMEOUT_S = 60.0
+
+
+class _Worker:
+    def __init__(self):
+        cfg = {"path": [p for p in sys.path if p and Path(p).resolve() != Path(__file__).parent], "qa": str(_QA_DIR)}
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, json.dumps(cfg)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            close_fds=True,
+            start_new_session=(os.name == "posix"),  # its children die with it: killpg
+        )
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, name="docqa-reader-pump", daemon=True).start()
+        ready = self._get(_START_TIMEOUT_S)
+        if not isinstance(ready, bytes):
+            self.kill()
+            raise RuntimeError(f"the document reader process did not start: {self.stderr_tail()}")
+
+    def _pump(self) -> None:
+        out = self.proc.stdout
+        while True:
+            try:
+                frame = read_frame(out)
+            except (OSError, ValueError):
+                frame = None
+            self.replies.put(frame)
+            if frame is None:
+                return
+
+    def _get(self, timeout: float):
+        try:
+            return self.replies.get(timeout=timeout)
+        except queue.Empty:
+            return "timeout"
+
+    def request(self, payload: dict, timeout: float):
+        """The reply bytes; None if the worker died; "timeout" if it did not answer in time."""
+        write_frame(self.proc.stdin, json.dumps(payload).encode("utf-8"))
+        return self._get(timeout)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()  # the worker ends at end of input
+            self.proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+
+    def stderr_tail(self) -> str:
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            size = self.stderr.tell()
+            self.stderr.seek(max(0, size - 2000))
+            lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            return lines[-1] if lines else "no message"
+        except OSError:
+            return "no message"
+
+
+_lock = threading.Lock()
+_worker: _Worker | None = None
+
+
+def parse_isolated(kind: str, path: Path, source: str, limits: Limits) -> Parsed:
+    """Parse one file in the worker, under ``limits``; every failure is a :class:`DocumentError`."""
+    global _worker
+    request = {"kind": kind, "path": os.path.abspath(path), "name": source, "limits": limits.__dict__}
+    wait = limits.timeout_s + _GRACE_S if hasattr(os, "fork") else limits.timeout_s
+    with _lock:
+        for attempt in (1, 2):
+            if _worker is None or not _worker.alive():
+                if _worker is not None:
+                    _worker.kill()
+                try:
+                    _worker = _Worker()
+                except (OSError, RuntimeError) as exc:
+                    _worker = None
+                    raise DocumentError(source, f"cannot be parsed: {exc}")
+            try:
+                reply = _worker.request(request, wait)
+            except (BrokenPipeError, OSError):
+                reply = None
+            if reply is None and attempt == 1:
+                _worker.kill()  # it died between two documents: start a new one, once
+                _worker = None
+                continue
+            break
+        if reply == "timeout":
+            _worker.kill()
+            _worker = None
+            raise DocumentError(
+                source, f"took longer than {limits.timeout_s:g} s to parse; skipped (limit: qa.readers.PARSE_TIMEOUT_S)"
+            )
+        if reply is None:
+            tail = _worker.stderr_tail() if _worker is not None else "no message"
+            if _worker is not None:
+                _worker.kill()
+            _worker = None
+            raise DocumentError(source, f"could not be parsed: the reader process stopped ({tail})")
+    message = json.loads(reply)
+    if "error" in message:
+        raise DocumentError(source, message["error"])
+    return Parsed.from_dict(message["ok"])
+
+
+def shutdown() -> None:
+    """Stop the worker (at exit; tests may call it too)."""
+    global _worker
+    with _lock:
+        if _worker is not None:
+            _worker.close()
+            _worker = None
+
+
+atexit.register(shutdown)
+if hasattr(os, "register_at_fork"):
+    # A forked copy of this process must start its own worker, not share ours.
+    def _forget_in_child():
+        global _worker, _lock
+        _worker, _lock = None, threading.Lock()
+
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -1,0 +1,117 @@
+"""Plain text and Markdown: bytes decoded, line endings made one, headings found.
+
+Runs in-process: the file-size limit bounds the work, and nothing here can
+blow up (no decompression, no parser with recursion).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from pathlib import Path
+
+from ..errors import DocumentError
+from ._base import Parsed
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".log"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+# Control characters other than tab, newline, carriage return and form feed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+
+
+def decode(data: bytes, source: str) -> str:
+    """Bytes to text: a BOM decides; else UTF-8; else BOM-less UTF-16; else Windows-1252/Latin-1.
+
+    Raises :class:`DocumentError` for data that is binary rather than text.
+    """
+    text = bom_decode(data, source)
+    if text is None:
+        text = _decode_without_bom(data)
+    if text is None or _looks_binary(text):
+        raise DocumentError(source, "is binary, not text (convert it to text, Markdown or a supported format)")
+    # One newline convention, so line numbers and offsets mean one thing.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def bom_decode(data: bytes, source: str) -> str | None:
+    """The text after a byte-order mark, or None when ``data`` has none."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                raise DocumentError(source, f"starts with a {encoding} byte-order mark but is not valid {encoding}")
+    return None
+
+
+def _decode_without_bom(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # UTF-16 without a BOM shows as NUL in every other byte of ASCII text.
+    sample = data[:4096]
+    if len(sample) >= 4 and sample.count(0) > len(sample) // 4:
+        even_nuls = sample[0::2].count(0)
+        odd_nuls = sample[1::2].count(0)
+        encoding = "utf-16-le" if odd_nuls > even_nuls else "utf-16-be"
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in sample:
+        return None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; Latin-1 maps every byte.
+        return data.decode("latin-1")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return False
+    bad = len(_CONTROL.findall(sample))
+    bad += sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs"))
+    return bad > max(2, len(sample) // 100)
+
+
+def title_from(text: str, file_name: str) -> str:
+    """A Markdown document's first heading, else the file name made readable."""
+    m = _MD_HEADING.search(text[:5000])
+    if m and Path(file_name).suffix.lower() in MARKDOWN_SUFFIXES:
+        return m.group(1).strip()
+    stem = Path(file_name).stem
+    words = re.sub(r"[_\-.]+", " ", stem).strip()
+    return (words[:1].upper() + words[1:]) if words else file_name
+
+
+def markdown_headings(text: str) -> tuple[tuple[int, str], ...]:
+    """(offset, heading text) of each ATX heading (``# Title``), outside code fences."""
+    out, fenced, pos = [], False, 0
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            m = _MD_HEADING.match(line)
+            if m:
+                out.append((pos, m.group(1).strip()))
+        pos += len(line) + 1
+    return tuple(out)
+
+
+def parse(data: bytes, name: str, markdown: bool = False) -> Parsed:
+    """Text or Markdown bytes to :class:`Parsed` (title left to the caller)."""
+    text = decode(data, name)
+    return Parsed(text=text, headings=markdown_headings(text) if markdown else ())
