@@ -155,7 +155,7 @@ class Index:
         """Add or replace files. Every file is read first: one bad file raises
         :class:`DocumentError` and nothing changes."""
         corpus = self.settings.corpus_dir.resolve()
-        docs, origins = [], {}
+        docs, origins, stats = [], {}, {}
         for p in paths:
             path = Path(p)
             resolved = path.resolve()
@@ -167,7 +167,9 @@ class Index:
                 raise DocumentError(str(p), "does not exist or is not a file")
             docs.append(read_document(path, doc_id, self._max_bytes()))
             origins[doc_id] = origin
-        return self._apply(docs, origin=origins)
+            if origin == "corpus":
+                stats[doc_id] = _file_stat(path)
+        return self._apply(docs, origin=origins, stats=stats)
 
     def remove(self, doc_id: str) -> AddReport:
         """Remove one document; it is never returned again."""
@@ -181,24 +183,37 @@ class Index:
         are skipped and listed in the report's ``errors``."""
         folder = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
         files = corpus_files(folder)
-        docs, errors = [], []
+        known = self._snap.manifest.documents
+        docs, errors, same, stats = [], [], [], {}
         for doc_id, path in files.items():
+            stats[doc_id] = _file_stat(path)
+            info = known.get(doc_id)
+            if info is not None and info.origin == "corpus" and info.file_stat == stats[doc_id]:
+                # Same size and modification time as when it was read: parsing
+                # a large PDF again is the slow part of a sync, and needless.
+                same.append(doc_id)
+                continue
             try:
                 docs.append(read_document(path, doc_id, self._max_bytes()))
             except DocumentError as exc:
                 errors.append(str(exc))
-        gone = [
-            d.doc_id
-            for d in self._snap.manifest.documents.values()
-            if d.origin == "corpus" and d.doc_id not in files
-        ]
-        report = self._apply(docs, origin="corpus", remove=gone, progress=progress)
-        return AddReport(report.added, report.replaced, report.unchanged, report.removed, report.passages, tuple(errors))
+        gone = [d.doc_id for d in known.values() if d.origin == "corpus" and d.doc_id not in files]
+        report = self._apply(docs, origin="corpus", remove=gone, progress=progress, stats=stats)
+        return AddReport(
+            report.added, report.replaced, report.unchanged + tuple(same), report.removed, report.passages, tuple(errors)
+        )
 
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1_000_000)
 
-    def _apply(self, docs: list[Document], origin, remove: Sequence[str] = (), progress: Progress | None = None) -> AddReport:
+    def _apply(
+        self,
+        docs: list[Document],
+        origin,
+        remove: Sequence[str] = (),
+        progress: Progress | None = None,
+        stats: dict[str, list[int]] | None = None,
+    ) -> AddReport:
         origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
         with self._write_lock, store.write_lock(self.path):
             snap = self._latest()
@@ -231,8 +246,11 @@ class Index:
                     new.passages[pid] = _passage(pid, doc, c)
                 new.manifest.documents[doc.doc_id] = DocInfo(
                     doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc),
-                    doc.format, len(doc.pages), list(doc.warnings),
+                    doc.format, len(doc.pages), list(doc.warnings), (stats or {}).get(doc.doc_id, []),
                 )
+            for doc_id in unchanged:  # touched but not changed: remember the new stat
+                if stats and doc_id in stats and doc_id in new.manifest.documents:
+                    new.manifest.documents[doc_id].file_stat = stats[doc_id]
             pids = sorted(new.passages)
             new.lexical = LexicalIndex.build(
                 pids, [_context(q.title, q.text, q.heading) for q in (new.passages[p] for p in pids)]
@@ -374,6 +392,11 @@ class Index:
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
         )
         return hits, quotes
+
+
+def _file_stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 def _context(title: str, text: str, heading: str = "") -> str:

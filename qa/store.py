@@ -52,6 +52,7 @@ class DocInfo:
     format: str = "text"
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    file_stat: list[int] = field(default_factory=list)  # [size, mtime_ns] of a corpus file when read
 
 
 @dataclass

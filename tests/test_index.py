@@ -212,3 +212,17 @@ def test_paged_documents_cite_pages_and_page_ranges():
     assert _citation(2, spanning).label == "[2] r.pdf, pp. 1-3"
     single = _passage(8, doc, Chunk(pages[1], pages[1] + 8, text[pages[1] : pages[1] + 8], ()))
     assert _citation(1, single).label == "[1] r.pdf, p. 2"
+
+
+def test_sync_does_not_reread_files_that_did_not_change(folders, fake, monkeypatch):
+    import qa.index as index_module
+
+    (folders.corpus_dir / "a.txt").write_text("Apples grow on trees in orchards.")
+    idx = open_index(folders, fake)
+    idx.sync()
+    reads = []
+    real = index_module.read_document
+    monkeypatch.setattr(index_module, "read_document", lambda *a: reads.append(a[1]) or real(*a))
+    assert open_index(folders, fake).sync().unchanged == ("a.txt",) and reads == []
+    (folders.corpus_dir / "a.txt").write_text("Apples grow on trees in big orchards.")
+    assert open_index(folders, fake).sync().replaced == ("a.txt",) and reads == ["a.txt"]
