@@ -100,6 +100,11 @@ class Index:
         if snap is None:
             dim = idx.embedder.dim
             idx._snap = Snapshot(Manifest(model_name, dim, chunking), VectorIndex(dim), LexicalIndex(), {})
+            if rebuild:
+                # Start over on disk now, so the next change builds on the empty
+                # index and not on the old (perhaps damaged) snapshot.
+                with store.write_lock(path, settings.lock_timeout_s):
+                    store.save(path, idx._snap)
         elif embedder is not None and embedder.dim != snap.manifest.dim:
             raise IndexMismatchError(
                 f"the index at {path} holds {snap.manifest.dim}-dimensional vectors, the model gives "
@@ -215,7 +220,7 @@ class Index:
         stats: dict[str, list[int]] | None = None,
     ) -> AddReport:
         origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
-        with self._write_lock, store.write_lock(self.path):
+        with self._write_lock, store.write_lock(self.path, self.settings.lock_timeout_s):
             snap = self._latest()
             known = snap.manifest.documents
             todo = [d for d in docs if d.doc_id not in known or known[d.doc_id].sha256 != d.sha256]

@@ -72,6 +72,10 @@ class Settings:
         default=2000,
         metadata={"help": "Longer questions are cut to this many characters before search."},
     )
+    lock_timeout_s: float = field(
+        default=30.0,
+        metadata={"help": "How long a writer waits for another process's write to finish before giving up."},
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the chat binds to."})
     port: int = field(default=7860, metadata={"help": "Port the chat listens on."})
 

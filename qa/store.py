@@ -144,7 +144,10 @@ def load(index_dir: Path) -> Snapshot | None:
 def save(index_dir: Path, snap: Snapshot) -> int:
     """Write ``snap`` as the next snapshot and make it live; returns its number."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    gen = (current_generation(index_dir) or 0) + 1
+    # Number past every snapshot folder, not just CURRENT's: a rebuild over a
+    # damaged CURRENT must not reuse a name that is still on disk.
+    existing = [int(c.name[4:]) for c in index_dir.iterdir() if c.name.startswith("gen-") and c.name[4:].isdigit()]
+    gen = max(existing, default=0) + 1
     tmp = index_dir / f".tmp-{_gen_name(gen)}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -221,7 +224,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def write_lock(index_dir: Path, timeout: float = 30.0):
+def write_lock(index_dir: Path, timeout: float):
     """Hold the index's writer lock; other writers wait, then get a clear error."""
     index_dir.mkdir(parents=True, exist_ok=True)
     fh = open(index_dir / ".lock", "a+")

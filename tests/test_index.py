@@ -226,3 +226,56 @@ def test_sync_does_not_reread_files_that_did_not_change(folders, fake, monkeypat
     assert open_index(folders, fake).sync().unchanged == ("a.txt",) and reads == []
     (folders.corpus_dir / "a.txt").write_text("Apples grow on trees in big orchards.")
     assert open_index(folders, fake).sync().replaced == ("a.txt",) and reads == ["a.txt"]
+
+
+def test_rebuild_recovers_a_damaged_index(folders, fake):
+    (folders.corpus_dir / "a.txt").write_text("Apples grow on trees in orchards.")
+    idx = open_index(folders, fake)
+    idx.sync()
+    (folders.index_dir / "CURRENT").write_text("garbage")
+    with pytest.raises(CorruptIndexError, match="qa index --rebuild"):
+        open_index(folders, fake)
+    rebuilt = qa.Index.open(settings=folders, embedder=fake, rebuild=True)
+    assert rebuilt.sync().added == ("a.txt",)
+    assert [h.doc_id for h in open_index(folders, fake).search("apples", k=1)] == ["a.txt"]
+
+
+def test_a_second_writer_waits_then_gets_a_clear_error(folders, fake):
+    idx = open_index(folders.replace(lock_timeout_s=0.3), fake)
+    with store.write_lock(folders.index_dir, 1.0):  # another writer (a separate lock file handle)
+        with pytest.raises(qa.IndexLockedError, match="another process .* writing"):
+            idx.add_texts(["Kites fly."], ids=["kites"])
+    assert idx.add_texts(["Kites fly."], ids=["kites"]).added == ("kites",)
+
+
+def test_eight_searchers_during_a_sync_see_old_or_new_state(folders, fake):
+    corpus = folders.corpus_dir
+    for i in range(30):
+        (corpus / f"doc{i}.txt").write_text(f"Document {i} is about tea number {i}. " * 5)
+    idx = open_index(folders, fake)
+    idx.sync()
+    errors, sizes, stop = [], set(), threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            try:
+                hits = idx.search("tea number", k=5)
+                assert len(hits) == 5
+                sizes.add(len(idx._snap.passages))
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=searcher) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for i in range(30, 60):
+        (corpus / f"doc{i}.txt").write_text(f"Document {i} is about kites number {i}. " * 5)
+    idx.sync()
+    for i in range(0, 60, 2):
+        (corpus / f"doc{i}.txt").unlink()
+    idx.sync()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(idx.documents()) == 30
