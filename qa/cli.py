@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from dataclasses import asdict
 
 from .errors import QAError
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="start the index over (after a model or settings change)")
     s.set_defaults(func=cmd_index)
 
+    s = sub.add_parser("sync", help="bring the index in line with the corpus folder (like index)")
+    s.add_argument("--watch", action="store_true", help="keep following the folder until interrupted")
+    s.set_defaults(func=cmd_sync)
+
     s = sub.add_parser("ask", help="print the passages that answer a question, with citations")
     s.add_argument("question")
     s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
@@ -62,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the web chat")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument("--watch", action="store_true", help="index corpus folder changes while serving")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="measure retrieval quality on a BEIR folder or SQuAD file", add_help=False)
@@ -103,6 +109,17 @@ def cmd_index(args) -> int:
     _print_report(report)
     print(f"index: {idx.path} ({len(idx.documents())} documents, {len(idx)} passages)")
     return 1 if report.errors else 0
+
+
+def cmd_sync(args) -> int:
+    if not args.watch:
+        return cmd_index(argparse.Namespace(**vars(args), rebuild=False))
+    from .watch import watch
+
+    idx = _open(args)
+    print(f"following {idx.settings.corpus_dir} (Ctrl-C to stop)", file=sys.stderr)
+    watch(idx, threading.Event(), _print_report)
+    return 0
 
 
 def cmd_ask(args) -> int:
@@ -178,7 +195,7 @@ def cmd_list(args) -> int:
 def cmd_serve(args) -> int:
     from ui.app import serve
 
-    serve(_settings(args, host=args.host, port=args.port))
+    serve(_settings(args, host=args.host, port=args.port), watch=args.watch)
     return 0
 
 

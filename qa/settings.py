@@ -76,6 +76,16 @@ class Settings:
         default=30.0,
         metadata={"help": "How long a writer waits for another process's write to finish before giving up."},
     )
+    auth: str = field(
+        default="",
+        metadata={"help": "'user:password' to require a login on the chat page; empty: no login."},
+    )
+    read_only: bool = field(
+        default=False, metadata={"help": "Hide uploads and syncing in the chat: the corpus cannot change from the page."}
+    )
+    watch_interval_s: float = field(
+        default=2.0, metadata={"help": "How often `--watch` checks the corpus folder for changes."}
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the chat binds to."})
     port: int = field(default=7860, metadata={"help": "Port the chat listens on."})
 
@@ -110,4 +120,6 @@ def _convert(type_name, raw: str):
         return int(raw)
     if name == "float":
         return float(raw)
+    if name == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw

@@ -67,3 +67,10 @@ def test_failed_import_leaves_corpus_and_index_as_they_were(folders, fake, tmp_p
     assert sorted(p.name for p in folders.corpus_dir.iterdir()) == before_files
     assert (folders.corpus_dir / "good.txt").read_text() == "A good document about tea."
     assert [d.doc_id for d in qa.Index.open(settings=folders, embedder=fake).documents()] == before_docs
+
+
+def test_settings_read_from_environment_in_one_place():
+    s = qa.Settings.from_env({"QA_PORT": "9000", "QA_READ_ONLY": "yes", "QA_MIN_SCORE": "0.5", "QA_AUTH": "a:b"})
+    assert (s.port, s.read_only, s.min_score, s.auth) == (9000, True, 0.5, "a:b")
+    assert qa.Settings.from_env({}, port=1234).port == 1234
+    assert qa.Settings.from_env({}).host == "127.0.0.1"  # never all interfaces unless asked

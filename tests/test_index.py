@@ -279,3 +279,25 @@ def test_eight_searchers_during_a_sync_see_old_or_new_state(folders, fake):
         t.join()
     assert errors == []
     assert len(idx.documents()) == 30
+
+
+def test_watch_indexes_changes_while_running(folders, fake):
+    import time
+
+    from qa.watch import start_watching
+
+    idx = open_index(folders.replace(watch_interval_s=0.05), fake)
+    reports = []
+    stop = start_watching(idx, reports.append)
+    try:
+        (folders.corpus_dir / "late.txt").write_text("A late document about lanterns.")
+        deadline = time.monotonic() + 20
+        while "late.txt" not in idx and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "late.txt" in idx and reports[-1].added == ("late.txt",)
+        (folders.corpus_dir / "late.txt").unlink()
+        while "late.txt" in idx and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "late.txt" not in idx
+    finally:
+        stop.set()

@@ -8,6 +8,7 @@ The chat only calls :class:`qa.Index`; every piece of HTML it shows comes from
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import gradio as gr
 import qa
 from qa import corpus
 from qa.corpus import safe_name
+from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
 
 from . import render
@@ -72,7 +74,16 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         # Earlier answers let a follow-up ("and why?") keep the conversation's subject.
         return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers)
 
+    def sync():
+        try:
+            report = index.sync()
+        except qa.QAError as exc:
+            return f"Sync failed: {esc(str(exc))}", gr.skip()
+        return esc(describe_sync(report)), render.documents_html(index.documents())
+
     def add(paths: list[str] | None):
+        if settings.read_only:
+            return "This chat is read-only: documents cannot be added here.", gr.skip(), None
         if not paths:
             return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
         lines = [import_file(index, Path(p)) for p in paths]
@@ -102,13 +113,17 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                     ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
                 gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
             with gr.Column(scale=2):
-                gr.Markdown("### Add documents")
-                files = gr.File(
-                    elem_id="upload", label="Documents (" + " ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
-                    file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES),
-                )
-                add_btn = gr.Button("Add to the index", elem_id="upload-btn")
-                status = gr.Markdown(elem_id="upload-status")
+                # Read-only deployments show no control that changes the corpus.
+                with gr.Group(visible=not settings.read_only):
+                    gr.Markdown("### Add documents")
+                    files = gr.File(
+                        elem_id="upload", label="Documents (" + " ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+                        file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES),
+                    )
+                    with gr.Row():
+                        add_btn = gr.Button("Add to the index", elem_id="upload-btn")
+                        sync_btn = gr.Button("Sync with the corpus folder", elem_id="sync-btn")
+                    status = gr.Markdown(elem_id="upload-status")
                 gr.Markdown("### Indexed documents")
                 # A callable value is re-read on every page load, so a new tab sees current documents.
                 table = gr.Markdown(lambda: render.documents_html(index.documents()), elem_id="documents")
@@ -116,7 +131,11 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         for event in (box.submit, ask_btn.click):
             event(ask, [box, chat, answers], [box, chat, answers]).then(None, js=SCROLL_TO_NEW_REPLY)
         chat.clear(lambda: [], None, answers)
-        add_btn.click(add, [files], [status, table, files])
+        if not settings.read_only:  # the handlers themselves refuse too, see below
+            add_btn.click(add, [files], [status, table, files])
+            sync_btn.click(sync, None, [status, table])
+        # A plain HTTP/JSON endpoint for scripts and the load test: the same Answer the chat renders.
+        gr.api(lambda question: answer_json(index, question), api_name="answer")
     return app
 
 
@@ -133,6 +152,17 @@ def reply(index: qa.Index, question: str, history=()) -> tuple[str, qa.Answer | 
         # A bug, not the user's fault: the traceback goes to the console, never to the page.
         log.exception("answering %r failed", question)
         return render.message_html(render.GENERIC_ERROR, "error"), None
+
+
+def answer_json(index: qa.Index, question: str) -> dict:
+    """The answer to ``question`` as plain JSON data (the HTTP API's reply); never raises."""
+    try:
+        return dataclasses.asdict(index.answer(question, k=TOP_K))
+    except qa.QAError as exc:
+        return {"error": str(exc)}
+    except Exception:
+        log.exception("answering %r failed", question)
+        return {"error": render.GENERIC_ERROR}
 
 
 def import_file(index: qa.Index, src: Path) -> str:
@@ -163,8 +193,11 @@ def describe_sync(report: qa.AddReport) -> str:
     return "\n".join(lines) or "the corpus folder is empty"
 
 
-def serve(settings: qa.Settings | None = None) -> None:
-    """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port."""
+def serve(settings: qa.Settings | None = None, watch: bool = False) -> None:
+    """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port.
+
+    With ``watch``, changes to the corpus folder are indexed while the chat runs.
+    """
     settings = settings or qa.Settings.from_env()
     try:
         index = qa.Index.open(settings=settings)
@@ -172,9 +205,18 @@ def serve(settings: qa.Settings | None = None) -> None:
         print(describe_sync(index.sync()), flush=True)
     except qa.QAError as exc:
         sys.exit(f"docqa: {exc}")
+    if watch:
+        start_watching(index, lambda report: print(describe_sync(report), flush=True))
+    auth = None
+    if settings.auth:
+        user, sep, password = settings.auth.partition(":")
+        if not sep or not user or not password:
+            sys.exit("docqa: QA_AUTH must be 'user:password'")
+        auth = (user, password)
     build_app(index, settings).launch(
         server_name=settings.host,
         server_port=settings.port,
+        auth=auth,
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1_000_000),
     )
