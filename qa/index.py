@@ -356,9 +356,9 @@ class Index:
         passages = [snap.passages[s.passage_id] for s in top]
         spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
         texts = [passages[n].text[a - passages[n].start : b - passages[n].start] for n, a, b in spans]
-        # Evidence answers the question's own words; a bare "why?" has too few,
+        # Evidence answers the question's own words; a bare "why?" has none,
         # so it borrows the conversation's subject.
-        own = question if len(terms(question)) >= 2 or not context else f"{question} {context}"
+        own = question if terms(question) or not context else f"{question} {context}"
         parts = split_question(own)
         head = [own] + (parts if len(parts) > 1 else [])
         vecs = self.embedder.embed(head + texts)

@@ -85,12 +85,23 @@ class LexicalIndex:
         return cls(ids, model)
 
 
+# Words that carry no subject. BM25 keeps them (its stopword list is Lucene's
+# short one, which the baselines use too), but "she" or "did" shared by a
+# question and a sentence says nothing about whether the sentence answers.
+_FUNCTION_WORDS = frozenset(
+    "i me my we our us you your he him his she her hers its they them what which who whom whose "
+    "when where why how do does did done doing have has had having can could would should may "
+    "might must shall been being were am about from than so very also up out more most some any "
+    "all each other only own same too just here".split()
+)
+
+
 def matched_terms(query: str, text: str) -> tuple[str, ...]:
-    """Words of the query whose stem occurs in ``text``, in query order, once each."""
+    """Content words of the query whose stem occurs in ``text``, in query order, once each."""
     present = set(terms(text))
     out, seen = [], set()
     for word in _TOKEN.findall(query.lower()):
-        if word in _stopwords() or word in seen:
+        if word in _stopwords() or word in _FUNCTION_WORDS or word in seen:
             continue
         seen.add(word)
         stem = _stemmer().stemWord(word)

@@ -72,7 +72,7 @@ def best_sentence(
     similarities: np.ndarray,
     matched: list[int],
     is_question: list[bool],
-    lexical_bonus: float = 0.05,
+    lexical_bonus: float = 0.1,
 ) -> int:
     """Index of the sentence to highlight: cosine with the question, plus a
     small bonus per question term it contains (a tie-breaker for short
