@@ -247,3 +247,15 @@ def test_follow_up_question_keeps_the_subject(page, tmp_path):
 def test_example_question_fills_the_question_box(page):
     page.get_by_text("Why is Iran getting triggered").first.click()
     expect(page.locator("#question textarea")).to_have_value(SEED_QUESTION)
+
+
+def test_http_api_returns_the_answer_the_page_renders(server):
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
+    out = client.predict(SEED_QUESTION, api_name="/answer")
+    assert out["found"] is True and out["question"] == SEED_QUESTION
+    labels = [h["citation"]["label"] for h in out["hits"]]
+    assert labels[0].startswith(f"[1] {SEED.name}, lines")
+    assert any("Haniyeh, who was in Tehran" in h["passage"]["text"] for h in out["hits"])
+    assert client.predict("   ", api_name="/answer") == {"error": "the question is empty: type a question about the documents"}

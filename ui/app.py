@@ -135,7 +135,11 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
             add_btn.click(add, [files], [status, table, files])
             sync_btn.click(sync, None, [status, table])
         # A plain HTTP/JSON endpoint for scripts and the load test: the same Answer the chat renders.
-        gr.api(lambda question: answer_json(index, question), api_name="answer")
+        def answer(question: str) -> dict:
+            """The Answer to ``question`` as JSON: hits with citations, quotes, found."""
+            return answer_json(index, question)
+
+        gr.api(answer, api_name="answer")
     return app
 
 
