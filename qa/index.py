@@ -27,7 +27,7 @@ from .lexical import LexicalIndex, matched_terms, scores_for, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
 from .store import DocInfo, Manifest, Snapshot
-from .types import AddReport, Answer, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
+from .types import AddReport, Answer, Chunk, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
 from .vectors import VectorIndex
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
@@ -229,11 +229,7 @@ class Index:
             if not todo and not gone:
                 # Origin can change without content changing (a text re-added as a file).
                 return AddReport(unchanged=tuple(unchanged))
-            chunked = [(d, self._chunk(d)) for d in todo]
-            embed_texts = [
-                _context(d.title, c.text, heading_at(d, c.start)) for d, chunks in chunked for c in chunks
-            ]
-            vectors = self._embed_batches(embed_texts, progress)
+            plan, embedded = self._plan(snap, todo, gone, progress)
 
             new = Snapshot(copy.deepcopy(snap.manifest), snap.vectors.copy(), snap.lexical, dict(snap.passages))
             for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
@@ -241,17 +237,17 @@ class Index:
                 new.vectors.remove(old.passage_ids)
                 for pid in old.passage_ids:
                     del new.passages[pid]
-            row = 0
-            for doc, chunks in chunked:
+            for doc, chunks, vectors in plan:
                 ids = list(range(new.manifest.next_id, new.manifest.next_id + len(chunks)))
                 new.manifest.next_id += len(chunks)
-                new.vectors.add(np.asarray(ids), vectors[row : row + len(chunks)])
-                row += len(chunks)
+                new.vectors.add(np.asarray(ids), vectors)
                 for pid, c in zip(ids, chunks):
                     new.passages[pid] = _passage(pid, doc, c)
+                twins = [d.doc_id for d in new.manifest.documents.values() if d.sha256 == doc.sha256]
+                warnings = list(doc.warnings) + [f"same content as {t}" for t in twins]
                 new.manifest.documents[doc.doc_id] = DocInfo(
                     doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc),
-                    doc.format, len(doc.pages), list(doc.warnings), (stats or {}).get(doc.doc_id, []),
+                    doc.format, len(doc.pages), warnings, (stats or {}).get(doc.doc_id, []),
                 )
             for doc_id in unchanged:  # touched but not changed: remember the new stat
                 if stats and doc_id in stats and doc_id in new.manifest.documents:
@@ -267,8 +263,36 @@ class Index:
             replaced=tuple(d.doc_id for d in todo if d.doc_id in known),
             unchanged=tuple(unchanged),
             removed=tuple(gone),
-            passages=len(vectors),
+            passages=embedded,
         )
+
+    def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress):
+        """(document, chunks, vectors) for each document to write, and how many passages were embedded.
+
+        A document whose content equals one being removed in the same change
+        (a renamed file) takes over its passages and vectors: nothing is
+        embedded again. Their vectors keep the old title as context; the
+        lexical index is rebuilt with the new one.
+        """
+        known = snap.manifest.documents
+        gone_by_hash = {known[g].sha256: known[g] for g in gone}
+        moved = {d.doc_id: gone_by_hash.pop(d.sha256) for d in todo if d.sha256 in gone_by_hash}
+        fresh = {d.doc_id: self._chunk(d) for d in todo if d.doc_id not in moved}
+        texts = [
+            _context(d.title, c.text, heading_at(d, c.start)) for d in todo if d.doc_id in fresh for c in fresh[d.doc_id]
+        ]
+        vectors = self._embed_batches(texts, progress)
+        plan, row = [], 0
+        for d in todo:
+            if d.doc_id in moved:
+                olds = [snap.passages[i] for i in moved[d.doc_id].passage_ids]
+                chunks = [Chunk(p.start, p.end, p.text, p.sentences) for p in olds]
+                plan.append((d, chunks, snap.vectors.reconstruct([p.passage_id for p in olds])))
+            else:
+                chunks = fresh[d.doc_id]
+                plan.append((d, chunks, vectors[row : row + len(chunks)]))
+                row += len(chunks)
+        return plan, len(texts)
 
     def _embed_batches(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         # Batches only so a progress bar can move; the model batches internally too.
@@ -334,7 +358,7 @@ class Index:
         dense_top, dense_ids = snap.vectors.search(qv, CANDIDATES)
         _, lex_ids = snap.lexical.search(lex_query, CANDIDATES)
         ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
-        dense = np.array([snap.vectors._index.reconstruct(int(i)) for i in ids], np.float32) @ qv
+        dense = snap.vectors.reconstruct(ids) @ qv
         lexical = scores_for(snap.lexical, lex_query, ids)
         ranked = fuse(ids, dense, lexical, self.settings.dense_weight)
         top = collapse(

@@ -44,6 +44,13 @@ class VectorIndex:
             return np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)
         return self._index.search(queries, k)
 
+    def reconstruct(self, ids) -> np.ndarray:
+        """The stored vectors of ``ids``, [len(ids), dim]."""
+        out = np.zeros((len(ids), self.dim), np.float32)
+        for row, i in enumerate(ids):
+            out[row] = self._index.reconstruct(int(i))
+        return out
+
     def copy(self) -> "VectorIndex":
         return VectorIndex(self.dim, faiss.clone_index(self._index))
 

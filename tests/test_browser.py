@@ -3,6 +3,7 @@ subprocess over a throw-away corpus, and headless Chromium drives the page."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -43,10 +44,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def running_chat(base: Path, **extra_env):
     """The chat over a corpus holding only the seed article, on a free port."""
-    base = tmp_path_factory.mktemp("chat")
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
@@ -56,6 +56,7 @@ def server(tmp_path_factory):
         QA_CORPUS_DIR=str(corpus), QA_INDEX_DIR=str(base / "index"),
         QA_HOST="127.0.0.1", QA_PORT=str(port),
         HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+        **extra_env,
     )
     log_path = base / "server.log"
     # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the server.
@@ -87,6 +88,12 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_chat(tmp_path_factory.mktemp("chat")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +266,44 @@ def test_http_api_returns_the_answer_the_page_renders(server):
     assert labels[0].startswith(f"[1] {SEED.name}, lines")
     assert any("Haniyeh, who was in Tehran" in h["passage"]["text"] for h in out["hits"])
     assert client.predict("   ", api_name="/answer") == {"error": "the question is empty: type a question about the documents"}
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory):
+    """The chat with a login and no way to change the corpus from the page."""
+    with running_chat(tmp_path_factory.mktemp("locked"), QA_AUTH="alice:s3cret", QA_READ_ONLY="1") as s:
+        yield s
+
+
+def test_login_is_required_and_read_only_hides_uploads(locked_server, browser):
+    from gradio_client import Client
+
+    for auth in (None, ("alice", "wrong")):
+        with pytest.raises(Exception, match="(?i)login"):
+            Client(locked_server.url, auth=auth, verbose=False, download_files=False, analytics_enabled=False)
+    client = Client(locked_server.url, auth=("alice", "s3cret"), verbose=False, download_files=False,
+                    analytics_enabled=False)
+    assert client.predict(SEED_QUESTION, api_name="/answer")["found"] is True
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(locked_server.url)
+    assert page.locator("#question textarea").count() == 0  # nothing but the login form
+    page.fill("input[data-testid=textbox]", "alice")
+    page.fill("input[data-testid=password]", "s3cret")
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("#question textarea", timeout=30_000)
+    assert "Haniyeh, who was in Tehran" in ask(page, SEED_QUESTION)
+    assert not page.locator("#upload input[type=file]").is_visible()
+    assert not page.locator("#sync-btn").is_visible()
+    context.close()
+
+
+def test_sync_button_picks_up_files_dropped_into_the_corpus(page, server):
+    (server.corpus / "quenville-bakery.txt").write_text(
+        "The Quenville bakery sells blue croissants every Tuesday.", encoding="utf-8"
+    )
+    page.click("#sync-btn")
+    expect(page.locator("#upload-status")).to_contain_text("added: quenville-bakery.txt", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#documents")).to_contain_text("quenville-bakery.txt")
+    assert "quenville-bakery.txt, line 1" in ask(page, "What colour are the croissants in Quenville?")

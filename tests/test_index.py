@@ -301,3 +301,28 @@ def test_watch_indexes_changes_while_running(folders, fake):
         assert "late.txt" not in idx
     finally:
         stop.set()
+
+
+def test_renaming_a_corpus_file_embeds_nothing(folders, fake):
+    corpus = folders.corpus_dir
+    (corpus / "old-name.txt").write_text("Lanterns of paper float on the river in March. " * 10)
+    idx = open_index(folders, fake)
+    idx.sync()
+    calls = fake.embedded
+    (corpus / "old-name.txt").rename(corpus / "new-name.txt")
+    report = idx.sync()
+    assert report.added == ("new-name.txt",) and report.removed == ("old-name.txt",)
+    assert report.passages == 0 and fake.embedded == calls
+    hit = idx.search("paper lanterns river", k=1)[0]
+    assert hit.doc_id == "new-name.txt" and hit.citation.label.startswith("[1] new-name.txt, line 1")
+    assert (corpus / "new-name.txt").read_text()[hit.citation.start : hit.citation.end] == hit.text
+
+
+def test_duplicate_documents_are_reported(folders, fake):
+    (folders.corpus_dir / "a.txt").write_text("Same words in two files.")
+    (folders.corpus_dir / "copy of a.txt").write_text("Same words in two files.")
+    idx = open_index(folders, fake)
+    idx.sync()
+    warnings = {d.doc_id: d.warnings for d in idx.documents()}
+    assert warnings["copy of a.txt"] == ["same content as a.txt"] or warnings["a.txt"] == ["same content as copy of a.txt"]
+    assert len(idx.search("same words two files", k=5)) == 1  # shown once

@@ -88,9 +88,11 @@ def test_empty_index_says_so():
 
 
 def test_documents_table_escapes_names():
-    doc = SimpleNamespace(title="<b>T</b>", source="<x>.txt", doc_id="<x>.txt", passage_ids=[1, 2], chars=1234)
+    doc = SimpleNamespace(title="<b>T</b>", source="<x>.txt", doc_id="<x>.txt", passage_ids=[1, 2], chars=1234,
+                          format="pdf", pages=3, warnings=["page 2 has no extractable text (scanned?)"])
     html = render.documents_html([doc])
     assert "<b>" not in html and "<x>" not in html and "1,234" in html
+    assert "pdf, 3 pages" in html and "page 2 has no extractable text" in html
     assert "No documents yet" in render.documents_html([])
 
 

@@ -47,6 +47,7 @@ CSS = """
 #documents th { white-space: nowrap; }
 #documents td.num { text-align: right; }
 #documents code { word-break: break-all; }
+#documents .qa-warn { font-size: 0.85em; color: #b45309; }
 """
 
 # A reply is long (short answer, then five passages). Scrolling to its end, as

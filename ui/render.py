@@ -90,15 +90,19 @@ def message_html(text: str, kind: str = "note") -> str:
 
 
 def documents_html(docs: Sequence) -> str:
-    """The indexed documents as a table: title, file, passages, characters."""
+    """The indexed documents as a table: the ingestion report of each (format,
+    pages, passages, characters, warnings such as pages without text)."""
     if not docs:
         return "<p>No documents yet: add some with the upload box above.</p>"
-    rows = "".join(
-        f"<tr><td>{esc(d.title)}</td><td><code>{esc(d.source or d.doc_id)}</code></td>"
-        f'<td class="num">{len(d.passage_ids)}</td><td class="num">{d.chars:,}</td></tr>'
-        for d in docs
-    )
+    rows = []
+    for d in docs:
+        fmt = esc(getattr(d, "format", "text")) + (f", {d.pages} pages" if getattr(d, "pages", 0) else "")
+        warnings = "".join(f'<div class="qa-warn">{esc(w)}</div>' for w in getattr(d, "warnings", []))
+        rows.append(
+            f"<tr><td>{esc(d.title)}{warnings}</td><td><code>{esc(d.source or d.doc_id)}</code></td>"
+            f'<td>{fmt}</td><td class="num">{len(d.passage_ids)}</td><td class="num">{d.chars:,}</td></tr>'
+        )
     return (
-        '<table class="qa-docs"><thead><tr><th>Title</th><th>File</th><th>Passages</th>'
-        f"<th>Characters</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<table class="qa-docs"><thead><tr><th>Title</th><th>File</th><th>Format</th><th>Passages</th>'
+        f"<th>Characters</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
