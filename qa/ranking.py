@@ -43,28 +43,40 @@ def overlap_fraction(a: tuple[int, int], b: tuple[int, int]) -> float:
     return max(0, inter) / shorter if shorter > 0 else 0.0
 
 
-def collapse(candidates: list, key_span, key_doc, key_text, limit: int, max_overlap: float = 0.5) -> list:
-    """The first ``limit`` candidates, skipping any that repeat an earlier one.
+def collapse(
+    candidates: list,
+    key_span,
+    key_doc,
+    key_text,
+    limit: int,
+    max_overlap: float = 0.5,
+    same_doc_penalty: float = 0.02,
+) -> list:
+    """The best ``limit`` candidates (best first), skipping repeats and preferring variety.
 
     A candidate repeats another when it comes from the same document and
     their spans overlap by more than ``max_overlap``, or when its text is
-    identical (the same passage in two copies of a document).
+    identical (the same passage in two copies of a document). Each passage
+    already taken from a document lowers that document's next passages by
+    ``same_doc_penalty``, so when scores are close the results span several
+    documents; a clearly better passage still wins.
     """
     kept: list = []
     seen_text: set[str] = set()
-    for c in candidates:
-        text = key_text(c)
-        if text in seen_text:
-            continue
-        if any(
-            key_doc(k) == key_doc(c) and overlap_fraction(key_span(k), key_span(c)) > max_overlap
+    taken: dict = {}
+    pool = list(candidates)
+    while pool and len(kept) < limit:
+        best = max(pool, key=lambda c: c.fused - same_doc_penalty * taken.get(key_doc(c), 0))
+        pool.remove(best)
+        text = key_text(best)
+        if text in seen_text or any(
+            key_doc(k) == key_doc(best) and overlap_fraction(key_span(k), key_span(best)) > max_overlap
             for k in kept
         ):
             continue
-        kept.append(c)
+        kept.append(best)
         seen_text.add(text)
-        if len(kept) == limit:
-            break
+        taken[key_doc(best)] = taken.get(key_doc(best), 0) + 1
     return kept
 
 

@@ -326,3 +326,28 @@ def test_duplicate_documents_are_reported(folders, fake):
     warnings = {d.doc_id: d.warnings for d in idx.documents()}
     assert warnings["copy of a.txt"] == ["same content as a.txt"] or warnings["a.txt"] == ["same content as copy of a.txt"]
     assert len(idx.search("same words two files", k=5)) == 1  # shown once
+
+
+def test_close_scores_show_variety_across_documents():
+    from qa.ranking import Scored, collapse
+
+    docs = {1: "a", 2: "a", 3: "b", 4: "a", 5: "c"}
+    cands = [Scored(i, 0, 0, f) for i, f in [(1, 0.90), (2, 0.89), (3, 0.88), (4, 0.80), (5, 0.70)]]
+    pick = lambda **kw: [c.passage_id for c in collapse(  # noqa: E731
+        cands, key_span=lambda c: (c.passage_id * 100, c.passage_id * 100 + 50), key_doc=lambda c: docs[c.passage_id],
+        key_text=lambda c: str(c.passage_id), limit=4, **kw)]
+    assert pick() == [1, 3, 2, 4]  # b's close second place goes ahead of a's second passage
+    assert pick(same_doc_penalty=0.0) == [1, 2, 3, 4]
+    assert pick(same_doc_penalty=1.0) == [1, 3, 5, 2]
+
+
+def test_overlapping_and_identical_passages_are_collapsed():
+    from qa.ranking import Scored, collapse
+
+    spans = {1: (0, 100), 2: (60, 160), 3: (80, 120), 4: (500, 600)}
+    texts = {1: "x", 2: "y", 3: "z", 4: "x"}
+    cands = [Scored(i, 0, 0, 1.0 - i / 10) for i in spans]
+    out = collapse(cands, key_span=lambda c: spans[c.passage_id], key_doc=lambda c: "d",
+                   key_text=lambda c: texts[c.passage_id], limit=5, same_doc_penalty=0.0)
+    # 2 overlaps 1 by 40% (kept), 3 lies inside 1 and 2 (dropped), 4 repeats 1's text (dropped).
+    assert [c.passage_id for c in out] == [1, 2]
