@@ -17,6 +17,11 @@ from .settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["eval"]:
+        # `qa eval` has its own options (and --help); argparse's REMAINDER
+        # would swallow nothing that starts with a dash, so hand over whole.
+        argv = ["eval", "--", *argv[1:]]
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -202,7 +207,8 @@ def cmd_serve(args) -> int:
 def cmd_eval(args) -> int:
     from .evaluate import main as eval_main
 
-    return eval_main(args.rest)
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    return eval_main(rest)
 
 
 if __name__ == "__main__":  # pragma: no cover

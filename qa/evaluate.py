@@ -44,7 +44,8 @@ from .errors import QAError
 from .settings import Settings
 
 BATCH_DOCS = 256  # documents per add_texts call (each call writes a snapshot)
-DEFAULT_K = 10
+DEFAULT_K = 10  # hits asked per question
+CUTOFF = 10  # rank cut-off of nDCG and MRR (@10), whatever the number of hits
 SQUAD_FILE = "dev-v1.1.json"
 SAMPLE_SEED = 0
 
@@ -116,7 +117,7 @@ class EvalResult:
     search_s: float
     dense_weight: float
     passage_tokens: int
-    k: int = DEFAULT_K
+    k: int = DEFAULT_K  # hits asked per question (metrics are always @10)
     evidence_accuracy: float | None = None  # SQuAD only
     evidence_accuracy_relevant: float | None = None  # SQuAD only: among top hits that are relevant
     per_query: tuple[QueryScore, ...] = field(default=(), repr=False, compare=False)
@@ -353,23 +354,23 @@ def squad_relevant(doc_id: str, start: int, end: int, text: str, query: EvalQuer
     return (start < b and end > a) or contains_answer(text, query.answers)
 
 
-def score_beir(hit_doc_ids: Sequence[str], query: EvalQuery, k: int = DEFAULT_K) -> QueryScore:
+def score_beir(hit_doc_ids: Sequence[str], query: EvalQuery) -> QueryScore:
     ranking = distinct(hit_doc_ids)
     rel = query.relevant
     return QueryScore(
         query.qid,
-        ndcg_at_k(ranking, rel, k),
+        ndcg_at_k(ranking, rel, CUTOFF),
         recall_at_k(ranking, rel, 1),
         recall_at_k(ranking, rel, 5),
         recall_at_k(ranking, rel, 10),
-        mrr_at_k(ranking, rel, k),
+        mrr_at_k(ranking, rel, CUTOFF),
     )
 
 
-def score_squad(hits: Sequence, query: EvalQuery, k: int = DEFAULT_K) -> QueryScore:
+def score_squad(hits: Sequence, query: EvalQuery) -> QueryScore:
     """``hits``: :class:`qa.Hit` objects, best first."""
     flags = [squad_relevant(h.passage.doc_id, h.passage.start, h.passage.end, h.passage.text, query) for h in hits]
-    ndcg, r1, r5, r10, mrr = binary_scores(flags, k)
+    ndcg, r1, r5, r10, mrr = binary_scores(flags, CUTOFF)
     top = hits[0] if hits else None
     evidence = bool(top) and top.passage.doc_id == query.doc_id and contains_answer(top.evidence.text, query.answers)
     return QueryScore(query.qid, ndcg, r1, r5, r10, mrr, evidence, bool(flags) and flags[0])
@@ -407,9 +408,9 @@ def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int
     for n, q in enumerate(queries, start=1):
         hits = index.search(q.text, k=k)
         if dataset.kind == "beir":
-            scores.append(score_beir([h.passage.doc_id for h in hits], q, k))
+            scores.append(score_beir([h.passage.doc_id for h in hits], q))
         else:
-            scores.append(score_squad(hits, q, k))
+            scores.append(score_squad(hits, q))
         if progress is not None and (n % 100 == 0 or n == len(queries)):
             progress(n, len(queries))
     search_s = time.perf_counter() - t0
@@ -505,7 +506,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-queries", type=int, metavar="N", help="ask only N questions, drawn with a fixed seed")
     p.add_argument("--dense-weight", type=float, help="weight of the dense score in fusion (1 dense-only, 0 BM25-only)")
     p.add_argument("--passage-tokens", type=int, help="target passage length in model tokens")
-    p.add_argument("-k", type=int, default=DEFAULT_K, help=f"hits asked per question (default {DEFAULT_K})")
+    p.add_argument(
+        "-k", type=int, default=DEFAULT_K,
+        help=f"hits (passages) asked per question (default {DEFAULT_K}); metrics are cut at rank {CUTOFF} "
+        "whatever k is, so a larger k only lets a BEIR document ranking reach 10 distinct documents",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p

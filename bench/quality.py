@@ -1,0 +1,129 @@
+"""Retrieval quality benchmark: dense-only, lexical-only and the shipped fusion,
+on SciFact (BEIR) and SQuAD v1.1 dev, measured in one run.
+
+    python bench/quality.py                       # everything (slow on a laptop CPU)
+    python bench/quality.py --limit-queries 300   # a fixed-seed sample of questions
+
+Each dataset is indexed once, with the shipped settings, in a temporary folder;
+the three rows differ only in the dense weight used at query time (the same
+index folder is reopened with other settings, nothing is re-embedded). The
+build time is the same for the three rows of a dataset. q/s includes the
+evidence-sentence step of every search, as users see it.
+
+Targets (issue "Retrieval quality you can measure"): SciFact nDCG@10 >= 0.75;
+SQuAD R@5 >= 0.95 and nDCG@10 >= 0.89; the shipped fusion beats the better
+single retriever by >= 0.02 nDCG@10 on both sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import qa  # noqa: E402
+from qa.evaluate import DEFAULT_K, build_index, format_table, load_dataset, run_queries, sample_queries  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+DEFAULTS = {
+    "scifact": DATA / "scifact-train",
+    "squad": DATA / "squad-v1.1-dev" / "dev-v1.1.json",
+}
+TARGETS = {"scifact": {"ndcg10": 0.75}, "squad": {"recall5": 0.95, "ndcg10": 0.89}}
+FUSION_MARGIN = 0.02
+
+
+def _progress(label):
+    def report(done, total):
+        print(f"\r{label}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+    return report
+
+
+def run(datasets: dict[str, Path], limit: int | None, settings: qa.Settings, quiet: bool = False, k: int = DEFAULT_K) -> list[dict]:
+    rows = []
+    variants = [("dense-only", 1.0), ("lexical-only", 0.0), ("shipped", settings.dense_weight)]
+    for name, path in datasets.items():
+        ds = load_dataset(path)
+        queries = sample_queries(ds.queries, limit)
+        with tempfile.TemporaryDirectory(prefix=f"docqa-bench-{name}-") as tmp:
+            folder = Path(tmp) / "index"
+            idx, build_s = build_index(ds, folder, settings, progress=None if quiet else _progress(f"{name}: indexing"))
+            for label, weight in variants:
+                view = qa.Index.open(folder, settings=settings.replace(dense_weight=weight), embedder=idx.embedder)
+                result = run_queries(
+                    view, ds, queries, k=k, build_s=build_s,
+                    progress=None if quiet else _progress(f"{name} {label}: questions"),
+                )
+                rows.append({"dataset": name, "run": label, "result": result})
+    return rows
+
+
+def verdicts(rows: list[dict]) -> list[str]:
+    out = []
+    by = {(r["dataset"], r["run"]): r["result"] for r in rows}
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        shipped = by[(name, "shipped")]
+        for metric, target in TARGETS.get(name, {}).items():
+            value = getattr(shipped, metric)
+            out.append(f"{name} {metric} {value:.3f} >= {target}: {'PASS' if value >= target else 'FAIL'}")
+        best_single = max(by[(name, "dense-only")].ndcg10, by[(name, "lexical-only")].ndcg10)
+        margin = shipped.ndcg10 - best_single
+        out.append(
+            f"{name} fusion margin over best single retriever {margin:+.3f} >= {FUSION_MARGIN}: "
+            + ("PASS" if margin >= FUSION_MARGIN else "FAIL")
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scifact", type=Path, default=DEFAULTS["scifact"], help="BEIR SciFact folder")
+    p.add_argument("--squad", type=Path, default=DEFAULTS["squad"], help="SQuAD v1.1 dev JSON file")
+    p.add_argument("--only", choices=sorted(DEFAULTS), help="run one dataset only")
+    p.add_argument("--limit-queries", type=int, metavar="N", help="ask N questions per dataset (fixed-seed sample)")
+    p.add_argument("--passage-tokens", type=int, help="override the shipped passage length")
+    p.add_argument("-k", type=int, default=DEFAULT_K,
+                   help="hits (passages) asked per question; BEIR scores the first 10 distinct documents among them")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    args = p.parse_args(argv)
+
+    settings = qa.Settings()  # the shipped defaults, not the environment
+    if args.passage_tokens:
+        settings = settings.replace(passage_tokens=args.passage_tokens)
+    datasets = {"scifact": args.scifact, "squad": args.squad}
+    if args.only:
+        datasets = {args.only: datasets[args.only]}
+    t0 = time.perf_counter()
+    rows = run(datasets, args.limit_queries, settings, quiet=args.quiet or args.json, k=args.k)
+    total = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps(
+            {
+                "settings": {"dense_weight": settings.dense_weight, "passage_tokens": settings.passage_tokens, "k": args.k},
+                "rows": [{"dataset": r["dataset"], "run": r["run"], **r["result"].to_dict()} for r in rows],
+                "verdicts": verdicts(rows),
+                "total_s": total,
+            },
+            indent=1,
+        ))
+        return 0
+    table_rows = [(f"{r['dataset']:<8} {r['run']} (w={r['result'].dense_weight:g})", r["result"]) for r in rows]
+    print(format_table(table_rows))
+    print()
+    print(f"shipped settings: dense_weight={settings.dense_weight}, passage_tokens={settings.passage_tokens}; "
+          f"k={args.k} hits per question; build s is per dataset (one index, three query-time weights); total {total:.0f} s")
+    for line in verdicts(rows):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
