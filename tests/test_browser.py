@@ -174,20 +174,33 @@ def test_uploaded_document_is_searchable(page, server, tmp_path):
     assert_no_traceback(page)
 
 
-def test_document_markup_is_shown_as_text_and_never_runs(page, tmp_path):
-    doc = tmp_path / "glimmerwick.txt"
-    doc.write_text(
-        "The Glimmerwick lighthouse keeper, Odalys Verhoeven, paints the lamp room teal every autumn.\n"
-        "<script>window.__pwned=1</script>\n"
-        '<img src=x onerror="window.__pwned=1">\n'
-        "[link](javascript:window.__pwned=1)\n",
-        encoding="utf-8",
-    )
-    assert "Added glimmerwick.txt" in upload(page, doc)
-    text = ask(page, "Who paints the Glimmerwick lamp room teal?")
+MARKUP = (
+    "<script>window.__pwned=1</script>\n"
+    '<img src=x onerror="window.__pwned=1">\n'
+    "[link](javascript:window.__pwned=1)\n"
+)
+HTML_MARKUP = (
+    "<html><body><p>{fact}</p>"
+    "<p><code>&lt;script&gt;window.__pwned=1&lt;/script&gt;</code> "
+    '<img src=x onerror="window.__pwned=1"> <a href="javascript:window.__pwned=1">javascript: link</a></p>'
+    "<script>window.__pwned=1</script></body></html>"
+)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html"])
+def test_document_markup_is_shown_as_text_and_never_runs(page, tmp_path, suffix):
+    name = f"glimmerwick-{suffix[1:]}"
+    fact = f"The Glimmerwick {suffix[1:]} lighthouse keeper, Odalys Verhoeven, paints the lamp room teal."
+    doc = tmp_path / f"{name}{suffix}"
+    doc.write_text(HTML_MARKUP.format(fact=fact) if suffix == ".html" else f"{fact}\n{MARKUP}", encoding="utf-8")
+    assert f"Added {name}{suffix}" in upload(page, doc)
+    text = ask(page, f"Who paints the Glimmerwick {suffix[1:]} lamp room teal?")
     assert "Odalys Verhoeven" in text
+    # The markup is text in the document, and shows as text on the page.
     assert "<script>window.__pwned=1</script>" in text
-    assert "onerror" in text and "javascript:" in text
+    assert "javascript:" in text
+    if suffix != ".html":  # an HTML reader keeps text, not tags
+        assert "onerror" in text
     assert page.locator("#chat script, #chat img[src='x'], #chat a[href^='javascript']").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert_no_traceback(page)
