@@ -20,9 +20,9 @@ from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
 from .embedding import Embedder, load_embedder
-from .followup import conversation_context
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
 from .extract import pick_quotes, split_question
+from .followup import conversation_context
 from .lexical import LexicalIndex, matched_terms, scores_for, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
