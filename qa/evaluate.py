@@ -524,33 +524,29 @@ def _stderr_progress(label: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`qa eval`: parse ``argv``, evaluate, print a table (or JSON). Returns the exit code."""
+    """`qa eval`: parse ``argv``, evaluate, print a table (or JSON). Returns the exit code.
+
+    Raises :class:`QAError` for bad options or data; the CLI turns it into one line.
+    """
     args = _parser().parse_args(argv)
-    try:
-        if args.dense_weight is not None and not 0.0 <= args.dense_weight <= 1.0:
-            raise QAError(f"--dense-weight must be between 0 and 1, not {args.dense_weight}")
-        if args.passage_tokens is not None and args.passage_tokens < 1:
-            raise QAError(f"--passage-tokens must be positive, not {args.passage_tokens}")
-        if args.k < 1:
-            raise QAError(f"-k must be at least 1, not {args.k}")
-        settings = Settings.from_env(dense_weight=args.dense_weight, passage_tokens=args.passage_tokens)
-        dataset = load_dataset(args.dataset, args.split)
-        queries = sample_queries(dataset.queries, args.limit_queries)
-        quiet = args.quiet or args.json
-        with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
-            idx, build_s = build_index(
-                dataset, Path(tmp) / "index", settings, progress=None if quiet else _stderr_progress("indexing documents")
-            )
-            result = run_queries(
-                idx, dataset, queries, k=args.k, build_s=build_s,
-                progress=None if quiet else _stderr_progress("asking questions"),
-            )
-    except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    if args.dense_weight is not None and not 0.0 <= args.dense_weight <= 1.0:
+        raise QAError(f"--dense-weight must be between 0 and 1, not {args.dense_weight}")
+    if args.passage_tokens is not None and args.passage_tokens < 1:
+        raise QAError(f"--passage-tokens must be positive, not {args.passage_tokens}")
+    if args.k < 1:
+        raise QAError(f"-k must be at least 1, not {args.k}")
+    settings = Settings.from_env(dense_weight=args.dense_weight, passage_tokens=args.passage_tokens)
+    dataset = load_dataset(args.dataset, args.split)
+    queries = sample_queries(dataset.queries, args.limit_queries)
+    quiet = args.quiet or args.json
+    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+        idx, build_s = build_index(
+            dataset, Path(tmp) / "index", settings, progress=None if quiet else _stderr_progress("indexing documents")
+        )
+        result = run_queries(
+            idx, dataset, queries, k=args.k, build_s=build_s,
+            progress=None if quiet else _stderr_progress("asking questions"),
+        )
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
@@ -561,4 +557,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    from .cli import main as cli_main  # the CLI owns the translation of errors into messages
+
+    sys.exit(cli_main(["eval", *sys.argv[1:]]))

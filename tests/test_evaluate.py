@@ -226,9 +226,12 @@ def test_load_dataset_refuses_unknown(tmp_path):
         ev.load_dataset(bad)
 
 
-def test_main_reports_bad_dataset(tmp_path, capsys):
-    assert ev.main([str(tmp_path / "missing")]) == 1
-    assert "does not exist" in capsys.readouterr().err
+def test_qa_eval_reports_bad_dataset(tmp_path, capsys):
+    from qa.cli import main as cli_main
+
+    assert cli_main(["eval", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "does not exist" in err
 
 
 def test_format_table_has_one_row_per_result():
