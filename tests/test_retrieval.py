@@ -50,10 +50,10 @@ def test_no_passage_is_longer_than_the_model_window(real_embedder, tmp_path):
     settings = qa.Settings(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i", passage_tokens=10_000)
     idx = qa.Index.open(settings=settings, embedder=real_embedder)
     idx.add_texts([text], ids=["long"], titles=["A very long title " * 20])
-    limit = real_embedder._model.max_seq_length
+    limit = real_embedder.max_tokens
     for p in idx._snap.passages.values():
         embedded = f"{p.title[:120]}\n{p.text}"
-        assert len(real_embedder._model.tokenizer(embedded)["input_ids"]) <= limit
+        assert real_embedder.count_tokens(embedded) <= limit
         assert text[p.start : p.end] == p.text
 
 
