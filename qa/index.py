@@ -8,7 +8,7 @@ with ranking.py). The chat and the CLI only call the verbs of :class:`Index`.
 from __future__ import annotations
 
 import bisect
-import copy
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -238,7 +238,7 @@ class Index:
                 return AddReport(unchanged=tuple(unchanged))
             plan, embedded = self._plan(snap, todo, gone, progress)
 
-            manifest = copy.deepcopy(snap.manifest)
+            manifest = snap.manifest.copy()
             dead = set(manifest.dead)
             for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
                 dead.update(manifest.documents.pop(doc_id).passage_ids)
@@ -259,7 +259,7 @@ class Index:
                 )
             for doc_id in unchanged:  # touched but not changed: remember the new stat
                 if stats and doc_id in stats and doc_id in manifest.documents:
-                    manifest.documents[doc_id].file_stat = stats[doc_id]
+                    manifest.documents[doc_id] = dataclasses.replace(manifest.documents[doc_id], file_stat=stats[doc_id])
             segments = list(snap.segments)
             if passages:
                 # Only the new passages are indexed: the others' segments stay as they are.

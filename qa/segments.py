@@ -23,6 +23,7 @@ from typing import Iterator, Mapping
 import numpy as np
 
 from .lexical import Bm25, LexicalIndex
+from .passages import PassageTable
 from .sentvectors import SentenceVectors
 from .types import Passage
 from .vectors import VectorIndex
@@ -36,7 +37,7 @@ class Segment:
     name: str
     vectors: VectorIndex
     lexical: LexicalIndex
-    passages: dict[int, Passage]
+    passages: PassageTable
     sentences: SentenceVectors
     saved: bool = False  # on disk already (segments are immutable once written)
     stamp: tuple | None = None  # its files' identity when read, for the store's cache
@@ -46,7 +47,7 @@ class Segment:
 
     @property
     def first(self) -> int:
-        return min(self.passages) if self.passages else -1
+        return int(self.passages.ids[0]) if len(self.passages) else -1
 
     @classmethod
     def build(cls, name: str, dim: int, passages: dict[int, Passage], vectors: np.ndarray,
@@ -55,7 +56,7 @@ class Segment:
         ids = np.asarray(sorted(passages), np.int64)
         vi = VectorIndex(dim)
         vi.add(ids, vectors)
-        return cls(name, vi, LexicalIndex.build(ids, texts), dict(sorted(passages.items())),
+        return cls(name, vi, LexicalIndex.build(ids, texts), PassageTable(passages),
                    SentenceVectors(dim).changed([], sentences))
 
     @classmethod
@@ -68,7 +69,7 @@ class Segment:
         # Grow the largest part's vector index (an approximate one is not retrained).
         big = max(parts, key=len)
         vi = big.vectors.copy()
-        vi.remove([pid for pid in big.passages if pid in dead])
+        vi.remove([int(pid) for pid in big.passages.ids if int(pid) in dead])
         for p in parts:
             if p is not big:
                 alive = [pid for pid in sorted(p.passages) if pid not in dead]
@@ -76,7 +77,7 @@ class Segment:
         sentences = SentenceVectors.concat([p.sentences for p in parts], dead)
         lexical = LexicalIndex.merge([p.lexical for p in parts], keep)
         assert len(vi) == len(ids) == len(lexical) == len(sentences)
-        return cls(name, vi, lexical, passages, sentences)
+        return cls(name, vi, lexical, PassageTable(passages), sentences)
 
 
 def plan_merges(sizes: list[int], dead_in: list[int]) -> list[tuple[int, int]]:

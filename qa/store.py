@@ -7,10 +7,12 @@ Layout::
       gen-000007/
         manifest.json    format version, model, backend, dimension, chunking,
                          documents, the segments it is made of, dead passage ids
+        segments.txt     the segment names alone, for garbage collection
       segments/
         seg-000003/      immutable once written (see segments.py)
           vectors.faiss  FAISS index (passage id -> unit vector)
-          passages.jsonl one passage per line, in id order
+          passages.jsonl one passage per line, in id order (memory-mapped)
+          passages.idx.npy  id and byte span of each line
           lexical/       term frequencies for BM25
           sentences/     int8 sentence vectors for the evidence step
       .lock              held by the one process writing
@@ -32,14 +34,16 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+import numpy as np
 
 from .errors import CorruptIndexError, IndexLockedError
 from .lexical import LexicalIndex
 from .segments import Segment, views
 from .sentvectors import SentenceVectors
-from .types import Passage
+from .passages import PassageTable
 from .vectors import VectorIndex
 
 FORMAT = "docqa-index"
@@ -80,9 +84,21 @@ class Manifest:
     format: str = FORMAT
     version: int = FORMAT_VERSION
 
+    def copy(self) -> "Manifest":
+        """A copy to build the next commit on. DocInfo objects are shared:
+        they are replaced, never changed, once in a manifest."""
+        return replace(
+            self, chunking=dict(self.chunking), documents=dict(self.documents), segments=list(self.segments),
+            dead=list(self.dead),
+        )
+
     def to_json(self) -> str:
-        data = asdict(self)
-        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+        # Built by hand, not with asdict (a deep copy): this runs on every commit.
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "documents"}
+        data["documents"] = {
+            k: {**vars(d), "passage_ids": _runs(d.passage_ids)} for k, d in self.documents.items()
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str, where: Path) -> "Manifest":
@@ -95,12 +111,26 @@ class Manifest:
                     f"{where} has index format version {data.get('version')}, this docqa reads "
                     f"version {FORMAT_VERSION}; {REBUILD_HINT}"
                 )
-            docs = {k: DocInfo(**v) for k, v in data.pop("documents").items()}
+            docs = {}
+            for k, v in data.pop("documents").items():
+                v["passage_ids"] = [i for a, b in v["passage_ids"] for i in range(a, b)]
+                docs[k] = DocInfo(**v)
             return cls(documents=docs, **data)
         except CorruptIndexError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptIndexError(f"{where} is damaged ({exc}); {REBUILD_HINT}") from exc
+
+
+def _runs(ids: list[int]) -> list[list[int]]:
+    """[[start, stop), ...] of sorted ids: a document's passages are consecutive, so usually one run."""
+    out: list[list[int]] = []
+    for i in ids:
+        if out and out[-1][1] == i:
+            out[-1][1] = i + 1
+        else:
+            out.append([i, i + 1])
+    return out
 
 
 class Snapshot:
@@ -146,8 +176,10 @@ def load(index_dir: Path) -> Snapshot | None:
     except Exception as exc:  # FAISS, numpy, scipy and json each raise their own types
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
     snap = Snapshot(manifest, segments, gen)
-    expected = {pid for d in manifest.documents.values() for pid in d.passage_ids}
-    if len(snap.passages) != len(expected) or any(pid not in snap.passages for pid in expected):
+    expected = np.fromiter((pid for d in manifest.documents.values() for pid in d.passage_ids), np.int64)
+    stored = np.concatenate([s.passages.ids for s in segments]) if segments else np.zeros(0, np.int64)
+    live = np.setdiff1d(stored, np.asarray(manifest.dead, np.int64))
+    if len(live) != len(expected) or not np.array_equal(live, np.sort(expected)):
         raise CorruptIndexError(
             f"index at {index_dir} is inconsistent ({len(snap.passages)} live passages, "
             f"{len(expected)} listed); " + REBUILD_HINT
@@ -166,12 +198,7 @@ def _load_segment(index_dir: Path, name: str, dim: int) -> Segment:
     vectors = VectorIndex.load(folder / "vectors.faiss", dim)
     lexical = LexicalIndex.load(folder / "lexical")
     sentences = SentenceVectors.load(folder / "sentences", dim)
-    passages = {}
-    with open(folder / "passages.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            p = json.loads(line)
-            p["sentences"] = tuple(tuple(s) for s in p["sentences"])
-            passages[p["passage_id"]] = Passage(**p)
+    passages = PassageTable.open(folder)
     if not (len(vectors) == len(passages) == len(lexical) == len(sentences)):
         raise CorruptIndexError(
             f"segment {name} of {index_dir} is inconsistent ({len(vectors)} vectors, {len(passages)} passages); "
@@ -211,6 +238,8 @@ def save(index_dir: Path, snap: Snapshot) -> int:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     _write(tmp / "manifest.json", snap.manifest.to_json())
+    # The segment names again, alone: garbage collection reads them without parsing the manifest.
+    _write(tmp / "segments.txt", "".join(f"{n}\n" for n in snap.manifest.segments))
     _fsync_tree(tmp)
     final = index_dir / _gen_name(gen)
     shutil.rmtree(final, ignore_errors=True)  # a leftover of a crash after rename, never live
@@ -237,9 +266,7 @@ def _save_segment(seg_dir: Path, seg: Segment) -> None:
     seg.vectors.save(tmp / "vectors.faiss")
     seg.lexical.save(tmp / "lexical")
     seg.sentences.save(tmp / "sentences")
-    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
-        for pid in sorted(seg.passages):
-            fh.write(json.dumps(asdict(seg.passages[pid]), ensure_ascii=False) + "\n")
+    seg.passages.save(tmp)
     _fsync_tree(tmp)
     final = seg_dir / seg.name
     # A folder of this name can only be a leftover of a crashed commit (live
@@ -260,8 +287,8 @@ def _collect_garbage(index_dir: Path, keep: int) -> None:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 try:
-                    referenced.update(json.loads((child / "manifest.json").read_text("utf-8"))["segments"])
-                except (OSError, ValueError, KeyError):
+                    referenced.update((child / "segments.txt").read_text("utf-8").split())
+                except OSError:
                     return  # unreadable snapshot: delete no segment rather than a live one
         elif name.startswith(".tmp-gen-"):
             _remove_if_orphan(child)
