@@ -282,7 +282,8 @@ def probe(index_dir: Path, n_queries: int, out: Path) -> None:
     }
     # Adding one small document: new segment only (the model call is included).
     t = time.perf_counter()
-    idx.add_texts(["A short new note about the bench: it adds one small document to a large index."], ids=["bench-note"])
+    note = f"bench-note-{time.time_ns()}"  # new each run, so a re-run of the probe adds again
+    idx.add_texts([f"A short new note ({note}): the bench adds one small document to a large index."], ids=[note])
     result["add_one_s"] = time.perf_counter() - t
     result["segments_after_add"] = len(idx._snap.segments)
     if idx._snap.vectors.kind != "flat":

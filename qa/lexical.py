@@ -135,49 +135,67 @@ class Bm25:
     def __len__(self) -> int:
         return self._n
 
-    def scores(self, query: str) -> np.ndarray | None:
-        """BM25 score of ``query`` for every passage (in ``ids`` order), or None when no term is known."""
+    def scores(self, query: str):
+        """BM25 scores of ``query``: (positions into ``ids``, scores) of the live
+        passages holding a query term, positions ascending; None when no term is known.
+
+        Only the postings of the query's terms are scored, and only the passages
+        they touch are ranked (at a million passages a full ranking alone cost
+        milliseconds)."""
         q = [t for t in terms(query) if any(t in p.vocab for p in self.parts)]
         if not q:
             return None
-        out = np.zeros(self._n, np.float32)
         df = {t: sum(int(p.tf.indptr[p.vocab[t] + 1] - p.tf.indptr[p.vocab[t]]) for p in self.parts if t in p.vocab)
               for t in set(q)}
+        # Accumulate into one array (each term's postings hold distinct rows, so
+        # fancy-index += is exact), then keep only the touched entries.
+        out = np.zeros(self._n, np.float32)
         offset = 0
         for p in self.parts:
-            norm = None
             for t in q:  # a term repeated in the query counts again, as in bm25s
                 c = p.vocab.get(t)
                 if c is None:
                     continue
                 lo, hi = p.tf.indptr[c], p.tf.indptr[c + 1]
                 rows, tf = p.tf.indices[lo:hi], p.tf.data[lo:hi]
-                if norm is None:
-                    norm = K1 * ((1 - B) + B * p.lengths / self._avgdl)
+                norm = K1 * ((1 - B) + B * p.lengths[rows] / self._avgdl)
                 idf = np.log(1 + (self._n - df[t] + 0.5) / (df[t] + 0.5))
-                out[offset + rows] += idf * tf / (norm[rows] + tf)
+                out[offset + rows] += (idf * tf / (norm + tf)).astype(np.float32)
             offset += len(p)
+        where = np.flatnonzero(out)
         if self._dead is not None:
-            out[self._dead] = 0.0
+            where = where[~self._dead[where]]
+        return where, out[where]
+
+    def dense(self, scores) -> np.ndarray:
+        """``scores`` as one array in ``ids`` order (0 where a passage has no query term)."""
+        out = np.zeros(self._n, np.float32)
+        if scores is not None:
+            out[scores[0]] = scores[1]
         return out
 
-    def top(self, scores: np.ndarray | None, k: int) -> np.ndarray:
+    def top(self, scores, k: int) -> np.ndarray:
         """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first."""
-        if scores is None or not len(scores):
+        if scores is None or not len(scores[1]):
             return np.zeros(0, np.int64)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return self.ids[top[scores[top] > 0]]
+        where, vals = scores
+        k = min(k, len(vals))
+        top = np.argpartition(-vals, k - 1)[:k]
+        top = top[np.argsort(-vals[top], kind="stable")]
+        top = top[vals[top] > 0]
+        return self.ids[where[top]]
 
-    def lookup(self, scores: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
-        """The entries of ``scores`` for passage ``ids`` (0 for ids the index lacks)."""
+    def lookup(self, scores, ids: np.ndarray) -> np.ndarray:
+        """The scores of passage ``ids`` (0 for ids without a query term or unknown)."""
         out = np.zeros(len(ids), dtype=np.float32)
-        if scores is None or not len(ids):
+        if scores is None or not len(ids) or not len(scores[0]):
             return out
+        where, vals = scores
         pos = np.clip(np.searchsorted(self.ids, ids), 0, len(self.ids) - 1)
-        found = self.ids[pos] == ids
-        out[found] = scores[pos[found]]
+        known = self.ids[pos] == ids
+        at = np.clip(np.searchsorted(where, pos), 0, len(where) - 1)
+        hit = known & (where[at] == pos)
+        out[hit] = vals[at[hit]]
         return out
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:

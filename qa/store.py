@@ -98,7 +98,7 @@ class Manifest:
         data["documents"] = {
             k: {**vars(d), "passage_ids": _runs(d.passage_ids)} for k, d in self.documents.items()
         }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
     @classmethod
     def from_json(cls, raw: str, where: Path) -> "Manifest":
@@ -124,6 +124,8 @@ class Manifest:
 
 def _runs(ids: list[int]) -> list[list[int]]:
     """[[start, stop), ...] of sorted ids: a document's passages are consecutive, so usually one run."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids):  # the usual case, without a loop
+        return [[ids[0], ids[-1] + 1]]
     out: list[list[int]] = []
     for i in ids:
         if out and out[-1][1] == i:

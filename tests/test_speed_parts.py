@@ -150,9 +150,11 @@ def test_bm25_matches_bm25s_and_is_the_same_over_segments():
     for q in ["tea kettles", "wind wind kites", "number3 tea"]:
         ref = oracle.get_scores([t for t in terms(q) if t in oracle.vocab_dict])
         for b in (whole, split, merged):
-            assert np.allclose(b.scores(q), ref, atol=1e-5)
+            assert np.allclose(b.dense(b.scores(q)), ref, atol=1e-5)
+            top = b.top(b.scores(q), 5)
+            assert np.allclose(b.lookup(b.scores(q), top), ref[top], atol=1e-5)  # ids are positions here
     dead = Bm25(parts, np.array([3, 30]))
-    assert dead.scores("tea kettles")[[3, 30]].tolist() == [0, 0]
+    assert dead.dense(dead.scores("tea kettles"))[[3, 30]].tolist() == [0, 0]
     assert 3 not in dead.top(dead.scores("tea kettles"), 60)
 
 
