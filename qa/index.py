@@ -26,7 +26,7 @@ from .followup import conversation_context
 from .lexical import matched_terms, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
-from .segments import Segment, plan_merges
+from .segments import Segment, dead_counts, plan_merges
 from .store import DocInfo, Manifest, Snapshot
 from .types import AddReport, Answer, Chunk, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
 
@@ -287,7 +287,7 @@ class Index:
     def _merge(self, segments: list[Segment], dead: set[int], manifest: Manifest):
         """Apply the size-tiered merge policy (segments.plan_merges); returns segments and dead ids left."""
         sizes = [len(s) for s in segments]
-        dead_in = [sum(1 for pid in dead if pid in s.passages) for s in segments]
+        dead_in = dead_counts(segments, dead)
         for start, end in reversed(plan_merges(sizes, dead_in)):
             parts = segments[start:end]
             merged = Segment.merge(self._segment_name(manifest), parts, dead)
@@ -296,7 +296,7 @@ class Index:
         return segments, dead
 
     def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress):
-        """(document, chunks, vectors) for each document to write, and how many passages were embedded.
+        """(document, chunks, vectors, sentence vectors) for each document to write, and how many passages were embedded.
 
         A document whose content equals one being removed in the same change
         (a renamed file) takes over its passages and vectors: nothing is

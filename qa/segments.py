@@ -100,6 +100,12 @@ def plan_merges(sizes: list[int], dead_in: list[int]) -> list[tuple[int, int]]:
     return [(start, len(sizes))] if start < len(sizes) - 1 else []
 
 
+def dead_counts(segments: list[Segment], dead) -> list[int]:
+    """How many of each segment's stored passages are dead."""
+    arr = np.fromiter(dead, np.int64, len(dead))
+    return [int(np.isin(s.passages.ids, arr).sum()) if len(arr) else 0 for s in segments]
+
+
 # ---------------------------------------------------------------- read views
 class Passages(Mapping):
     """Live passages of all segments, by id."""
@@ -138,7 +144,7 @@ class Vectors:
         self._dead = dead
         self._passages = passages
         self.dim = segments[0].vectors.dim if segments else 0
-        self._dead_in = [sum(1 for pid in dead if pid in s.passages) for s in self._segments]
+        self._dead_in = dead_counts(self._segments, dead)
 
     def __len__(self) -> int:
         return len(self._passages)
