@@ -62,18 +62,18 @@ class Segment:
     @classmethod
     def merge(cls, name: str, parts: list["Segment"], dead: set[int]) -> "Segment":
         """One segment of the live passages of ``parts`` (neighbours, in id order)."""
-        dim = parts[0].vectors.dim
-        keep = [np.asarray([pid not in dead for pid in p.lexical.ids], bool) for p in parts]
-        passages = {pid: q for p in parts for pid, q in p.passages.items() if pid not in dead}
+        dead_arr = np.fromiter(dead, np.int64, len(dead))
+        keep = [~np.isin(p.passages.ids, dead_arr) for p in parts]  # lexical rows follow passage ids
+        passages = {int(pid): p.passages[int(pid)] for p, k in zip(parts, keep) for pid in p.passages.ids[k]}
         ids = np.asarray(sorted(passages), np.int64)
         # Grow the largest part's vector index (an approximate one is not retrained).
-        big = max(parts, key=len)
-        vi = big.vectors.copy()
-        vi.remove([int(pid) for pid in big.passages.ids if int(pid) in dead])
-        for p in parts:
-            if p is not big:
-                alive = [pid for pid in sorted(p.passages) if pid not in dead]
-                vi.add(np.asarray(alive, np.int64), p.vectors.reconstruct(alive))
+        b = max(range(len(parts)), key=lambda i: len(parts[i]))
+        vi = parts[b].vectors.copy()
+        vi.remove(parts[b].passages.ids[~keep[b]])
+        for i, (p, k) in enumerate(zip(parts, keep)):
+            if i != b:
+                alive = p.passages.ids[k]
+                vi.add(alive, p.vectors.reconstruct(alive))
         sentences = SentenceVectors.concat([p.sentences for p in parts], dead)
         lexical = LexicalIndex.merge([p.lexical for p in parts], keep)
         assert len(vi) == len(ids) == len(lexical) == len(sentences)
@@ -87,10 +87,8 @@ def plan_merges(sizes: list[int], dead_in: list[int]) -> list[tuple[int, int]]:
     dead ones among them. Pure, so the policy is tested on its own.
     """
     stored, dead = sum(sizes), sum(dead_in)
-    if len(sizes) > 1 and stored and dead / stored >= COMPACT_DEAD:
+    if stored and dead / stored >= COMPACT_DEAD:
         return [(0, len(sizes))]
-    if len(sizes) == 1 and sizes[0] and dead_in[0] / sizes[0] >= COMPACT_DEAD:
-        return [(0, 1)]
     alive = [s - d for s, d in zip(sizes, dead_in)]
     start = len(alive) - 1
     merged = alive[-1] if alive else 0
@@ -100,9 +98,13 @@ def plan_merges(sizes: list[int], dead_in: list[int]) -> list[tuple[int, int]]:
     return [(start, len(sizes))] if start < len(sizes) - 1 else []
 
 
+def dead_array(dead) -> np.ndarray:
+    return np.fromiter(dead, np.int64, len(dead))
+
+
 def dead_counts(segments: list[Segment], dead) -> list[int]:
-    """How many of each segment's stored passages are dead."""
-    arr = np.fromiter(dead, np.int64, len(dead))
+    """How many of each segment's stored passages are dead (``dead``: ids, a set or an array)."""
+    arr = dead if isinstance(dead, np.ndarray) else dead_array(dead)
     return [int(np.isin(s.passages.ids, arr).sum()) if len(arr) else 0 for s in segments]
 
 
@@ -139,9 +141,9 @@ class Passages(Mapping):
 class Vectors:
     """Dense search over all segments; dead passages never come back."""
 
-    def __init__(self, segments: list[Segment], dead: frozenset[int], passages: Passages):
+    def __init__(self, segments: list[Segment], dead: np.ndarray, passages: Passages):
         self._segments = [s for s in segments if len(s)]
-        self._dead = dead
+        self._dead = dead  # converted once per snapshot, not once per question
         self._passages = passages
         self.dim = segments[0].vectors.dim if segments else 0
         self._dead_in = dead_counts(self._segments, dead)
@@ -164,8 +166,8 @@ class Vectors:
             scores.append(sc)
             ids.append(ix)
         sc, ix = np.concatenate(scores, axis=1), np.concatenate(ids, axis=1)
-        if self._dead:
-            gone = np.isin(ix, np.fromiter(self._dead, np.int64, len(self._dead)))
+        if len(self._dead):
+            gone = np.isin(ix, self._dead)
             sc = np.where(gone, -np.inf, sc)
             ix = np.where(gone, -1, ix)
         sc = np.where(ix < 0, -np.inf, sc)
@@ -205,6 +207,6 @@ class Views:
 
 def views(segments: list[Segment], dead: frozenset[int]) -> Views:
     passages = Passages(segments, dead)
-    dead_arr = np.fromiter(dead, np.int64, len(dead)) if dead else None
-    return Views(passages, Vectors(segments, dead, passages), Bm25([s.lexical for s in segments], dead_arr),
+    dead_arr = dead_array(dead)
+    return Views(passages, Vectors(segments, dead_arr, passages), Bm25([s.lexical for s in segments], dead_arr),
                  Sentences(passages))
