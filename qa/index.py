@@ -46,6 +46,11 @@ CONTEXT_WEIGHT = 0.5
 NOT_FOUND = "The documents do not seem to answer this question; the closest passages are shown below."
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, total)
+# What embedding gives each document: its chunks, their vectors, and per chunk
+# its sentences' vectors.
+Embedded = tuple[list[Chunk], np.ndarray, list[np.ndarray]]
+# Documents to embed (and a progress callback) -> their Embedded, by doc id.
+EmbedDocs = Callable[[list[Document], "Progress | None"], dict[str, Embedded]]
 
 
 class Index:
@@ -189,14 +194,24 @@ class Index:
             raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
         return self._apply([], origin="text", remove=[doc_id])
 
-    def sync(self, corpus_dir: str | Path | None = None, progress: Progress | None = None) -> AddReport:
+    def sync(
+        self,
+        corpus_dir: str | Path | None = None,
+        progress: Progress | None = None,
+        ray_address: str | None = None,
+    ) -> AddReport:
         """Bring the index in line with the corpus folder: add new files,
         re-index changed ones, remove deleted ones. Files that cannot be read
-        are skipped and listed in the report's ``errors``."""
+        are skipped and listed in the report's ``errors``.
+
+        With ``ray_address`` ("local", "auto" or "ray://host:10001") the files
+        are read and embedded on that Ray cluster (see ray_ingest.py), and
+        ``progress`` counts documents instead of passages; the commit is the same.
+        """
         folder = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
         files = corpus_files(folder)
         known = self._snap.manifest.documents
-        docs, errors, same, stats = [], [], [], {}
+        to_read, same, stats = {}, [], {}
         for doc_id, path in files.items():
             stats[doc_id] = _file_stat(path)
             info = known.get(doc_id)
@@ -205,12 +220,18 @@ class Index:
                 # a large PDF again is the slow part of a sync, and needless.
                 same.append(doc_id)
                 continue
-            try:
-                docs.append(read_document(path, doc_id, self._max_bytes()))
-            except DocumentError as exc:
-                errors.append(str(exc))
+            to_read[doc_id] = path
+        if ray_address is None:
+            docs, errors = read_documents(to_read, self._max_bytes())
+            embed = None
+        else:
+            from .ray_ingest import RayIngest  # Ray is an optional extra: imported only when asked for
+
+            ray = RayIngest(self.settings, ray_address, self._snap.manifest)
+            docs, errors = ray.read(to_read, self._max_bytes())
+            embed = ray.embed
         gone = [d.doc_id for d in known.values() if d.origin == "corpus" and d.doc_id not in files]
-        report = self._apply(docs, origin="corpus", remove=gone, progress=progress, stats=stats)
+        report = self._apply(docs, origin="corpus", remove=gone, progress=progress, stats=stats, embed=embed)
         return AddReport(
             report.added, report.replaced, report.unchanged + tuple(same), report.removed, report.passages, tuple(errors)
         )
@@ -225,6 +246,7 @@ class Index:
         remove: Sequence[str] = (),
         progress: Progress | None = None,
         stats: dict[str, list[int]] | None = None,
+        embed: EmbedDocs | None = None,
     ) -> AddReport:
         origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
         with self._write_lock, store.write_lock(self.path, self.settings.lock_timeout_s):
@@ -236,7 +258,7 @@ class Index:
             if not todo and not gone:
                 # Origin can change without content changing (a text re-added as a file).
                 return AddReport(unchanged=tuple(unchanged))
-            plan, embedded = self._plan(snap, todo, gone, progress)
+            plan, embedded = self._plan(snap, todo, gone, progress, embed)
 
             manifest = snap.manifest.copy()
             dead = set(manifest.dead)
@@ -295,27 +317,21 @@ class Index:
             segments[start:end] = [merged] if len(merged) else []
         return segments, dead
 
-    def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress):
+    def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress, embed: EmbedDocs | None = None):
         """(document, chunks, vectors, sentence vectors) for each document to write, and how many passages were embedded.
 
         A document whose content equals one being removed in the same change
         (a renamed file) takes over its passages and vectors: nothing is
         embedded again. Their vectors keep the old title as context; the
-        lexical index is rebuilt with the new one.
+        lexical index is rebuilt with the new one. The others are embedded by
+        ``embed`` (default: here, in this process). The plan keeps the order
+        of ``todo``, so passage ids do not depend on who embedded what.
         """
         known = snap.manifest.documents
         gone_by_hash = {known[g].sha256: known[g] for g in gone}
         moved = {d.doc_id: gone_by_hash.pop(d.sha256) for d in todo if d.sha256 in gone_by_hash}
-        fresh = {d.doc_id: self._chunk(d) for d in todo if d.doc_id not in moved}
-        texts, spans = [], []
-        for d in todo:
-            for c in fresh.get(d.doc_id, ()):
-                text = _context(d.title, c.text, heading_at(d, c.start))
-                shift = len(text) - len(c.text) - c.start  # document offset -> offset in the embedded text
-                texts.append(text)
-                spans.append([(a + shift, b + shift) for a, b in c.sentences])
-        vectors, sent_vecs = self._embed_batches(texts, spans, progress)
-        plan, row = [], 0
+        fresh = (embed or self._embed_documents)([d for d in todo if d.doc_id not in moved], progress)
+        plan = []
         for d in todo:
             if d.doc_id in moved:
                 olds = [snap.passages[i] for i in moved[d.doc_id].passage_ids]
@@ -323,11 +339,14 @@ class Index:
                 pids = [p.passage_id for p in olds]
                 plan.append((d, chunks, snap.vectors.reconstruct(pids), [snap.sentences.get(i) for i in pids]))
             else:
-                chunks = fresh[d.doc_id]
-                n = len(chunks)
-                plan.append((d, chunks, vectors[row : row + n], sent_vecs[row : row + n]))
-                row += n
-        return plan, len(texts)
+                plan.append((d, *fresh[d.doc_id]))
+        return plan, sum(len(chunks) for chunks, _, _ in fresh.values())
+
+    def _embed_documents(self, docs: list[Document], progress: Progress | None) -> dict[str, Embedded]:
+        # All passages of all documents in one run of batches, as the progress bar counts them.
+        return embed_documents(
+            docs, [self._chunk(d) for d in docs], lambda texts, spans: self._embed_batches(texts, spans, progress)
+        )
 
     def _embed_batches(self, texts: list[str], spans, progress: Progress | None):
         # Batches only so a progress bar can move; the model batches internally too.
@@ -350,13 +369,7 @@ class Index:
         return self._snap
 
     def _chunk(self, doc: Document):
-        emb = self.embedder
-        # The longest possible prefix: title plus the longest heading.
-        longest = max((h for _, h in doc.headings), key=len, default="")
-        prefix_tokens = emb.count_tokens(_context(doc.title, "", longest)) + 1
-        budget = max(16, min(self.settings.passage_tokens, emb.max_tokens - prefix_tokens))
-        overlap = min(self.settings.overlap_tokens, budget // 2)
-        return chunk_text(doc.text, budget, overlap, emb.count_tokens)
+        return chunk_document(doc, self.embedder, self.settings)
 
     # ----------------------------------------------------------------- search
     def search(self, question: str, k: int = 5, history: Sequence[Answer | str] = ()) -> list[Hit]:
@@ -468,6 +481,50 @@ class Index:
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
         )
         return hits, quotes
+
+
+def read_documents(paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[str]]:
+    """The documents at ``paths`` (doc id -> file), in that order, and one
+    message per file that could not be read."""
+    docs, errors = [], []
+    for doc_id, path in paths.items():
+        try:
+            docs.append(read_document(path, doc_id, max_bytes))
+        except DocumentError as exc:
+            errors.append(str(exc))
+    return docs, errors
+
+
+def chunk_document(doc: Document, embedder: Embedder, settings: Settings) -> list[Chunk]:
+    """The document's passages, each short enough for the model with its title and heading."""
+    # The longest possible prefix: title plus the longest heading.
+    longest = max((h for _, h in doc.headings), key=len, default="")
+    prefix_tokens = embedder.count_tokens(_context(doc.title, "", longest)) + 1
+    budget = max(16, min(settings.passage_tokens, embedder.max_tokens - prefix_tokens))
+    overlap = min(settings.overlap_tokens, budget // 2)
+    return chunk_text(doc.text, budget, overlap, embedder.count_tokens)
+
+
+def embed_documents(docs: list[Document], chunks: list[list[Chunk]], embed) -> dict[str, Embedded]:
+    """Each document's chunks with their vectors, by doc id.
+
+    ``embed(texts, spans) -> (vectors, sentence vectors)`` embeds the chunks
+    of all ``docs`` at once (see embedding.embed_passages); texts carry the
+    title and heading, and spans are the sentences' offsets in those texts.
+    """
+    texts, spans = [], []
+    for d, cs in zip(docs, chunks):
+        for c in cs:
+            text = _context(d.title, c.text, heading_at(d, c.start))
+            shift = len(text) - len(c.text) - c.start  # document offset -> offset in the embedded text
+            texts.append(text)
+            spans.append([(a + shift, b + shift) for a, b in c.sentences])
+    vectors, sent_vecs = embed(texts, spans)
+    out, row = {}, 0
+    for d, cs in zip(docs, chunks):
+        out[d.doc_id] = (cs, vectors[row : row + len(cs)], sent_vecs[row : row + len(cs)])
+        row += len(cs)
+    return out
 
 
 def _file_stat(path: Path) -> list[int]:
