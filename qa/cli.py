@@ -7,7 +7,9 @@ prints a traceback for a user's mistake.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import logging
 import sys
 import threading
 from dataclasses import asdict
@@ -45,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("index", help="build or update the index from the corpus folder")
     s.add_argument("--rebuild", action="store_true", help="start the index over (after a model or settings change)")
+    s.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="read and embed on Ray: 'local' (a private instance), 'auto' (this machine's cluster) "
+        "or ray://host:10001; needs pip install 'docqa[ray]'",
+    )
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("sync", help="bring the index in line with the corpus folder (like index)")
@@ -91,10 +98,10 @@ def _open(args, rebuild: bool = False):
     return Index.open(settings=_settings(args), rebuild=rebuild)
 
 
-def _progress(done: int, total: int) -> None:
+def _progress(done: int, total: int, what: str = "passages") -> None:
     width = 30
     filled = width * done // max(total, 1)
-    print(f"\rembedding passages [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+    print(f"\rembedding {what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
     if done >= total:
         print(file=sys.stderr)
 
@@ -109,8 +116,18 @@ def _print_report(report) -> None:
 
 
 def cmd_index(args) -> int:
+    address = getattr(args, "ray", None)
+    if address:
+        from .ray_ingest import connect
+
+        ray = connect(address)  # a missing Ray or a wrong address fails before the model loads
+        # The command draws its own progress: Ray Data's bars and INFO lines would bury it.
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
     idx = _open(args, rebuild=args.rebuild)
-    report = idx.sync(progress=_progress)
+    # Ray workers report whole documents: their passages are counted where they are cut.
+    progress = functools.partial(_progress, what="documents") if address else _progress
+    report = idx.sync(progress=progress, ray_address=address)
     _print_report(report)
     print(f"index: {idx.path} ({len(idx.documents())} documents, {len(idx)} passages)")
     return 1 if report.errors else 0

@@ -40,3 +40,7 @@ class ModelLoadError(QAError):
 
 class UnknownDocumentError(QAError):
     """A document id that is not in the index."""
+
+
+class MissingExtraError(QAError):
+    """An optional feature's package is not installed; the message names the pip extra."""
