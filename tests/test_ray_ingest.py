@@ -117,8 +117,9 @@ def test_ray_gives_the_same_passages_ids_vectors_and_citations(tmp_path, ray_loc
     # embedded apart: the int8 model quantises each batch of passages on its
     # own range (measured: up to 0.04 per component, cosine >= 0.97).
     monkeypatch.setattr(ray_ingest, "DOCS_PER_BATCH", 1)
-    c = qa.Index.open(settings=plain.replace(index_dir=tmp_path / "ray-split"), embedder=real_embedder)
-    assert c.sync(ray_address="local") == report_a
+    split = plain.replace(index_dir=tmp_path / "ray-split")
+    assert ray_ingest.index_corpus(split, "local") == report_a  # the Python entry point
+    c = qa.Index.open(settings=split, embedder=real_embedder)
     _assert_same_index(a, c, atol=0.06)
     assert [h.citation.label for h in c.answer(SEED_QUESTION).hits] == labels
 
