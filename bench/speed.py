@@ -23,7 +23,7 @@ Sections (each prints a table; paste them into bench/RESULTS.md):
   fresh process, which also reports resident memory after opening the index
   and disk bytes per passage. For an approximate FAISS index, Recall@10
   against exact search over the same vectors.
-* Start-up: seconds from starting the chat server (``python -m ui.app``) on
+* Start-up: seconds from starting the chat server (``qa serve``) on
   the 100k index until its HTTP API returns the first answer.
 """
 
@@ -331,14 +331,19 @@ def section_startup(index_dir: Path) -> None:
     empty = Path(tempfile.mkdtemp())
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS_DIR": str(empty), "QA_PORT": str(port),
            "HF_HUB_OFFLINE": "1"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "ui.app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from gradio_client import Client
+    from gradio_client import Client  # imported before the clock starts: the client's cost is not the server's
 
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     answered = None
     try:
         while time.perf_counter() - t0 < 300 and proc.poll() is None:
+            try:  # a bare connect until the port is open: cheap, so polling steals no CPU from the server
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                time.sleep(0.05)
+                continue
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
                 out = client.predict("Which NFL team represented the AFC at Super Bowl 50?", api_name="/answer")
@@ -346,12 +351,12 @@ def section_startup(index_dir: Path) -> None:
                     answered = time.perf_counter() - t0
                     break
             except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
+                time.sleep(0.05)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     n = len(store.load(index_dir).passages)
-    print(f"\n### Start-up: `python -m ui.app` on a {n:,}-passage index to the first answer over HTTP\n")
+    print(f"\n### Start-up: `qa serve` on a {n:,}-passage index to the first answer over HTTP\n")
     print(table(["passages", "seconds to first answer"], [[f"{n:,}", f"{answered:.1f}" if answered else "failed"]]))
 
 

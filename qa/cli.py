@@ -215,10 +215,38 @@ def cmd_list(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    settings = _settings(args, host=args.host, port=args.port)
+    # Importing Gradio takes about 5 s here. The index is opened and synced,
+    # and the model loaded, meanwhile, so the first answer waits for the
+    # longer of the two instead of both in turn.
+    ready: dict = {}
+
+    def prepare():
+        try:
+            ready["index"] = prepare_serving(settings)
+        except BaseException as exc:  # reported by the main thread
+            ready["error"] = exc
+
+    worker = threading.Thread(target=prepare, name="docqa-prepare", daemon=True)
+    worker.start()
     from ui.app import serve
 
-    serve(_settings(args, host=args.host, port=args.port), watch=args.watch)
+    worker.join()
+    if "error" in ready:
+        raise ready["error"]
+    serve(settings, watch=args.watch, prepared=ready["index"])
     return 0
+
+
+def prepare_serving(settings: Settings):
+    """The index, synced with the corpus folder, its model loaded: (index, sync report)."""
+    from .index import Index
+
+    index = Index.open(settings=settings)
+    print(f"Syncing {settings.corpus_dir} into {settings.index_dir} ...", flush=True)
+    report = index.sync()
+    index.embedder.embed(["warm-up"])  # loads the model (and exports it, the first time)
+    return index, report
 
 
 def cmd_eval(args) -> int:

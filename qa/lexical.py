@@ -45,6 +45,9 @@ def terms(text: str) -> list[str]:
 
 
 K1, B = 1.5, 0.75  # bm25s's defaults
+# A term in more than this share of the passages is "common": scored only
+# where it can change the ranking (bench/RESULTS.md, run 5).
+COMMON_DF = 0.02
 
 
 class LexicalIndex:
@@ -131,26 +134,55 @@ class Bm25:
         self._dead = np.isin(self.ids, dead) if dead is not None and len(dead) else None
         self._n = len(self.ids)
         self._avgdl = float(sum(p.lengths.sum() for p in self.parts)) / max(self._n, 1)
+        self._extremes: dict[tuple[int, int], tuple[float, float]] = {}  # (segment, term) -> (max tf, min length)
 
     def __len__(self) -> int:
         return self._n
 
-    def scores(self, query: str):
-        """BM25 scores of ``query``: (positions into ``ids``, scores) of the live
-        passages holding a query term, positions ascending; None when no term is known.
+    def scores(self, query: str) -> "QueryScores | None":
+        """BM25 scores of ``query`` over the live passages; None when no term is known.
 
-        Only the postings of the query's terms are scored, and only the passages
-        they touch are ranked (at a million passages a full ranking alone cost
-        milliseconds)."""
+        Only the postings of the query's terms are read. At scale, terms held
+        by many passages ("which" is in 16% of a million SQuAD-like passages)
+        cost most of that and decide little: they are scored only where a
+        rarer term is too, and for the passages asked about (see QueryScores).
+        """
         q = [t for t in terms(query) if any(t in p.vocab for p in self.parts)]
         if not q:
             return None
         df = {t: sum(int(p.tf.indptr[p.vocab[t] + 1] - p.tf.indptr[p.vocab[t]]) for p in self.parts if t in p.vocab)
               for t in set(q)}
+        idf = {t: float(np.log(1 + (self._n - df[t] + 0.5) / (df[t] + 0.5))) for t in df}
+        common = [t for t in q if df[t] > COMMON_DF * self._n]
+        if len(common) == len(q):
+            common = []  # nothing rarer to find the candidates with
+        rare = [t for t in q if t not in common]
+        where, vals = self._accumulate(rare, idf)
+        bound = sum(idf[t] * self._max_weight(t) for t in common)
+        return QueryScores(self, q, common, idf, where, vals + self._partial(common, idf, where), bound)
+
+    def _max_weight(self, t: str) -> float:
+        """The most one passage's occurrences of ``t`` can weigh (times its idf):
+        its largest term frequency in its shortest passage, over all segments."""
+        best = 0.0
+        for p in self.parts:
+            c = p.vocab.get(t)
+            if c is None:
+                continue
+            key = (id(p), c)
+            if key not in self._extremes:  # once per term: a scan of its postings
+                lo, hi = p.tf.indptr[c], p.tf.indptr[c + 1]
+                self._extremes[key] = (float(p.tf.data[lo:hi].max()), float(p.lengths[p.tf.indices[lo:hi]].min()))
+            tf, length = self._extremes[key]
+            best = max(best, tf / (tf + K1 * ((1 - B) + B * length / self._avgdl)))
+        return best
+
+    def _accumulate(self, q: list[str], idf: dict[str, float]):
+        """(positions, scores) of the live passages holding a term of ``q``, positions ascending."""
         # Accumulate into one array (each term's postings hold distinct rows, so
         # fancy-index += is exact), then keep only the touched entries.
         out = np.zeros(self._n, np.float32)
-        offset = 0
+        touched, offset = [], 0
         for p in self.parts:
             for t in q:  # a term repeated in the query counts again, as in bm25s
                 c = p.vocab.get(t)
@@ -158,44 +190,88 @@ class Bm25:
                     continue
                 lo, hi = p.tf.indptr[c], p.tf.indptr[c + 1]
                 rows, tf = p.tf.indices[lo:hi], p.tf.data[lo:hi]
-                norm = K1 * ((1 - B) + B * p.lengths[rows] / self._avgdl)
-                idf = np.log(1 + (self._n - df[t] + 0.5) / (df[t] + 0.5))
-                out[offset + rows] += (idf * tf / (norm + tf)).astype(np.float32)
+                out[offset + rows] += self._term_score(p, rows, tf, idf[t])
+                touched.append(offset + rows)
             offset += len(p)
-        where = np.flatnonzero(out)
+        total = sum(len(r) for r in touched)
+        if total * 8 < self._n:
+            # Few postings: sorting them beats scanning the whole accumulator.
+            where = np.sort(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+            where = where[np.flatnonzero(np.diff(where, prepend=-1))]
+            where = where[out[where] != 0]
+        else:
+            where = np.flatnonzero(out)
         if self._dead is not None:
             where = where[~self._dead[where]]
         return where, out[where]
 
-    def dense(self, scores) -> np.ndarray:
+    def _partial(self, q: list[str], idf: dict[str, float], positions: np.ndarray) -> np.ndarray:
+        """Scores of the terms ``q`` at ``positions`` (ascending) only, read from
+        the sorted postings by binary search instead of scanning them."""
+        out = np.zeros(len(positions), np.float32)
+        if not q or not len(positions):
+            return out
+        offset = 0
+        for p in self.parts:
+            lo_pos, hi_pos = np.searchsorted(positions, [offset, offset + len(p)])
+            rows_here = positions[lo_pos:hi_pos] - offset
+            rows_here = rows_here.astype(p.tf.indices.dtype)  # searchsorted would otherwise copy every posting list
+            for t in q:
+                c = p.vocab.get(t)
+                if c is None or not len(rows_here):
+                    continue
+                lo, hi = p.tf.indptr[c], p.tf.indptr[c + 1]
+                postings = p.tf.indices[lo:hi]
+                at = np.clip(np.searchsorted(postings, rows_here), 0, max(len(postings) - 1, 0))
+                has = postings[at] == rows_here if len(postings) else np.zeros(len(rows_here), bool)
+                rows, tf = rows_here[has], p.tf.data[lo:hi][at[has]]
+                out[lo_pos:hi_pos][has] += self._term_score(p, rows, tf, idf[t])
+            offset += len(p)
+        return out
+
+    def _term_score(self, p: LexicalIndex, rows: np.ndarray, tf: np.ndarray, idf: float) -> np.ndarray:
+        norm = K1 * ((1 - B) + B * p.lengths[rows] / self._avgdl)
+        return (idf * tf / (norm + tf)).astype(np.float32)
+
+    def dense(self, scores: "QueryScores | None") -> np.ndarray:
         """``scores`` as one array in ``ids`` order (0 where a passage has no query term)."""
         out = np.zeros(self._n, np.float32)
         if scores is not None:
-            out[scores[0]] = scores[1]
+            where, vals = scores.exhaustive()
+            out[where] = vals
         return out
 
-    def top(self, scores, k: int) -> np.ndarray:
+    def top(self, scores: "QueryScores | None", k: int) -> np.ndarray:
         """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first."""
-        if scores is None or not len(scores[1]):
+        if scores is None:
             return np.zeros(0, np.int64)
-        where, vals = scores
+        where, vals = scores.enough_for(k)
+        if not len(vals):
+            return np.zeros(0, np.int64)
         k = min(k, len(vals))
         top = np.argpartition(-vals, k - 1)[:k]
         top = top[np.argsort(-vals[top], kind="stable")]
         top = top[vals[top] > 0]
         return self.ids[where[top]]
 
-    def lookup(self, scores, ids: np.ndarray) -> np.ndarray:
+    def lookup(self, scores: "QueryScores | None", ids: np.ndarray) -> np.ndarray:
         """The scores of passage ``ids`` (0 for ids without a query term or unknown)."""
         out = np.zeros(len(ids), dtype=np.float32)
-        if scores is None or not len(ids) or not len(scores[0]):
+        if scores is None or not len(ids):
             return out
-        where, vals = scores
-        pos = np.clip(np.searchsorted(self.ids, ids), 0, len(self.ids) - 1)
+        pos = np.clip(np.searchsorted(self.ids, ids), 0, max(len(self.ids) - 1, 0))
         known = self.ids[pos] == ids
-        at = np.clip(np.searchsorted(where, pos), 0, len(where) - 1)
-        hit = known & (where[at] == pos)
-        out[hit] = vals[at[hit]]
+        if self._dead is not None:
+            known &= ~self._dead[pos]
+        where, vals = scores.where, scores.vals
+        at = np.clip(np.searchsorted(where, pos), 0, max(len(where) - 1, 0))
+        found = known & (where[at] == pos) if len(where) else np.zeros(len(ids), bool)
+        out[found] = vals[at[found]]
+        # Passages without a rare term: only the common terms can score there.
+        rest = np.flatnonzero(known & ~found)
+        if len(rest) and scores.common:
+            order = np.argsort(pos[rest])
+            out[rest[order]] = self._partial(scores.common, scores.idf, pos[rest][order])
         return out
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +279,36 @@ class Bm25:
         scores = self.scores(query)
         ids = self.top(scores, k)
         return self.lookup(scores, ids), ids
+
+class QueryScores:
+    """BM25 scores of one query, exact wherever they are read.
+
+    ``where``/``vals`` hold the exact scores of every passage with a rare
+    query term. A passage with only common terms scores at most ``bound``; when
+    the ``k``-th best score in hand beats that, no such passage can reach the
+    top ``k`` and their scores are never computed. Otherwise (or for a full
+    ranking) they are, once, and kept.
+    """
+
+    def __init__(self, bm25: Bm25, terms: list[str], common: list[str], idf: dict[str, float], where, vals, bound: float):
+        self._bm25, self._terms = bm25, terms
+        self.common, self.idf = common, idf
+        self.where, self.vals = where, vals
+        self._bound = bound
+
+    def enough_for(self, k: int):
+        """(positions, scores) that surely hold the best ``k``."""
+        if self.common and (len(self.vals) < k or np.partition(self.vals, len(self.vals) - k)[-k] <= self._bound):
+            return self.exhaustive()
+        return self.where, self.vals
+
+    def exhaustive(self):
+        """(positions, scores) of every live passage with any query term."""
+        if self.common:
+            self.where, self.vals = self._bm25._accumulate(self._terms, self.idf)
+            self.common = []
+        return self.where, self.vals
+
 
 # Words that carry no subject. BM25 keeps them (its stopword list is Lucene's
 # short one, which the baselines use too), but "she" or "did" shared by a

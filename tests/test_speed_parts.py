@@ -158,6 +158,33 @@ def test_bm25_matches_bm25s_and_is_the_same_over_segments():
     assert 3 not in dead.top(dead.scores("tea kettles"), 60)
 
 
+def test_bm25_skipping_common_terms_never_changes_a_score_or_the_top():
+    # Common terms are scored only where they can matter (lexical.QueryScores):
+    # the top k and every score looked up must equal the exhaustive ones.
+    from qa.lexical import Bm25, LexicalIndex
+
+    rng = np.random.default_rng(0)
+    common, rare = ["which", "year", "people"], [f"w{i}" for i in range(200)]
+    texts = [
+        " ".join([w for w in common if rng.random() < 0.3] + list(rng.choice(rare, rng.integers(1, 6))) + ["which"] * int(rng.random() < 0.01) * 5)
+        for _ in range(1500)
+    ]
+    b = Bm25([LexicalIndex.build(range(500), texts[:500]), LexicalIndex.build(range(500, 1500), texts[500:])], np.array([7, 900]))
+    pruned = 0
+    for _ in range(150):
+        q = " ".join(list(rng.choice(common, rng.integers(1, 4))) + list(rng.choice(rare, rng.integers(0, 3))))
+        full = b.dense(b.scores(q))
+        for k in (1, 10, 64):
+            s = b.scores(q)
+            top = b.top(s, k)
+            pruned += bool(s.common)  # the shortcut was taken (else top computed everything)
+            ref = np.argsort(-full, kind="stable")[:k]
+            assert np.allclose(full[top], full[ref][full[ref] > 0], atol=1e-5)
+            asked = rng.choice(1500, 40, replace=False)
+            assert np.allclose(b.lookup(s, asked), full[asked], atol=1e-5)
+    assert pruned > 100  # the test exercised the shortcut, not only the fallback
+
+
 def test_merge_policy_is_size_tiered():
     from qa.segments import plan_merges
 

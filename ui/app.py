@@ -18,6 +18,7 @@ import gradio as gr
 import qa
 from qa import corpus
 from qa.corpus import safe_name
+from qa.cli import prepare_serving
 from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
 
@@ -198,18 +199,19 @@ def describe_sync(report: qa.AddReport) -> str:
     return "\n".join(lines) or "the corpus folder is empty"
 
 
-def serve(settings: qa.Settings | None = None, watch: bool = False) -> None:
+def serve(settings: qa.Settings | None = None, watch: bool = False, prepared=None) -> None:
     """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port.
 
-    With ``watch``, changes to the corpus folder are indexed while the chat runs.
+    ``prepared``: (index, sync report) when that is done already (`qa serve`
+    does it while Gradio is imported). With ``watch``, changes to the corpus
+    folder are indexed while the chat runs.
     """
     settings = settings or qa.Settings.from_env()
     try:
-        index = qa.Index.open(settings=settings)
-        print(f"Syncing {settings.corpus_dir} into {settings.index_dir} ...", flush=True)
-        print(describe_sync(index.sync()), flush=True)
+        index, report = prepared or prepare_serving(settings)
     except qa.QAError as exc:
         sys.exit(f"docqa: {exc}")
+    print(describe_sync(report), flush=True)
     if watch:
         start_watching(index, lambda report: print(describe_sync(report), flush=True))
     auth = None
