@@ -327,15 +327,19 @@ def _term_set(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-def matched_terms(query: str, text: str) -> tuple[str, ...]:
-    """Content words of the query whose stem occurs in ``text``, in query order, once each."""
-    present = _term_set(text)
+@lru_cache(maxsize=256)
+def _content_words(query: str) -> tuple[tuple[str, str], ...]:
+    # Asked once per sentence shown: the query's words and stems are worked out once.
     out, seen = [], set()
     for word in _TOKEN.findall(query.lower()):
         if word in _stopwords() or word in _FUNCTION_WORDS or word in seen:
             continue
         seen.add(word)
-        stem = _stemmer().stemWord(word)
-        if stem in present:
-            out.append(word)
+        out.append((word, _stemmer().stemWord(word)))
     return tuple(out)
+
+
+def matched_terms(query: str, text: str) -> tuple[str, ...]:
+    """Content words of the query whose stem occurs in ``text``, in query order, once each."""
+    present = _term_set(text)
+    return tuple(word for word, stem in _content_words(query) if stem in present)

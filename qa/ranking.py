@@ -32,8 +32,9 @@ def fuse(
     """
     lex_max = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
     fused = dense_weight * dense + (1.0 - dense_weight) * (lexical / lex_max)
-    order = sorted(range(len(ids)), key=lambda i: (-fused[i], int(ids[i])))
-    return [Scored(int(ids[i]), float(dense[i]), float(lexical[i]), float(fused[i])) for i in order]
+    order = np.lexsort((np.asarray(ids), -fused))  # best first, ties by passage id
+    return [Scored(int(i), float(d), float(x), float(f)) for i, d, x, f in
+            zip(np.asarray(ids)[order].tolist(), dense[order].tolist(), lexical[order].tolist(), fused[order].tolist())]
 
 
 def overlap_fraction(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -61,23 +62,30 @@ def collapse(
     ``same_doc_penalty``, so when scores are close the results span several
     documents; a clearly better passage still wins.
     """
-    kept: list = []
-    seen_text: set[str] = set()
-    taken: dict = {}
     pool = list(candidates)
-    while pool and len(kept) < limit:
-        best = max(pool, key=lambda c: c.fused - same_doc_penalty * taken.get(key_doc(c), 0))
-        pool.remove(best)
-        text = key_text(best)
+    # Keys once per candidate (not once per candidate per pick: a hundred candidates, k picks).
+    docs = [key_doc(c) for c in pool]
+    spans = [key_span(c) for c in pool]
+    fused = np.asarray([c.fused for c in pool], dtype=np.float64)
+    doc_codes = {d: n for n, d in enumerate(dict.fromkeys(docs))}
+    code = np.asarray([doc_codes[d] for d in docs], dtype=np.int64)
+    taken = np.zeros(len(doc_codes), dtype=np.float64)
+    open_ = np.ones(len(pool), dtype=bool)
+    kept: list[int] = []
+    seen_text: set[str] = set()
+    while open_.any() and len(kept) < limit:
+        score = np.where(open_, fused - same_doc_penalty * taken[code], -np.inf)
+        i = int(np.argmax(score))  # the first of equals: candidates come best first
+        open_[i] = False
+        text = key_text(pool[i])
         if text in seen_text or any(
-            key_doc(k) == key_doc(best) and overlap_fraction(key_span(k), key_span(best)) > max_overlap
-            for k in kept
+            docs[j] == docs[i] and overlap_fraction(spans[j], spans[i]) > max_overlap for j in kept
         ):
             continue
-        kept.append(best)
+        kept.append(i)
         seen_text.add(text)
-        taken[key_doc(best)] = taken.get(key_doc(best), 0) + 1
-    return kept
+        taken[code[i]] += 1
+    return [pool[i] for i in kept]
 
 
 def best_sentence(

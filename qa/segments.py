@@ -122,11 +122,19 @@ class Passages(Mapping):
         i = bisect.bisect_right(self._firsts, pid) - 1
         return self._segments[i] if i >= 0 else None
 
+    @property
+    def segments(self) -> list[Segment]:
+        return self._segments
+
+    def segment_index(self, ids: np.ndarray) -> np.ndarray:
+        """Position in ``segments`` of the segment holding each id (ids ascend across segments)."""
+        return np.searchsorted(self._firsts, ids, side="right") - 1
+
     def __getitem__(self, pid: int) -> Passage:
         seg = self.segment_of(pid)
-        if seg is None or pid in self._dead or pid not in seg.passages:
+        if seg is None or pid in self._dead:
             raise KeyError(pid)
-        return seg.passages[pid]
+        return seg.passages[pid]  # raises KeyError itself for an id it does not hold
 
     def __iter__(self) -> Iterator[int]:
         for s in self._segments:
@@ -176,9 +184,12 @@ class Vectors:
         return np.where(np.isfinite(sc), sc, 0).astype(np.float32), ix
 
     def reconstruct(self, ids) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dim), np.float32)
-        for row, pid in enumerate(ids):
-            out[row] = self._passages.segment_of(int(pid)).vectors.reconstruct([int(pid)])[0]
+        which = self._passages.segment_index(ids)
+        for n in np.unique(which):
+            rows = np.flatnonzero(which == n)
+            out[rows] = self._passages.segments[n].vectors.reconstruct(ids[rows])
         return out
 
     def exact(self) -> VectorIndex:

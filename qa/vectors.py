@@ -98,10 +98,10 @@ class VectorIndex:
 
     def reconstruct(self, ids) -> np.ndarray:
         """The stored vectors of ``ids``, [len(ids), dim]."""
-        out = np.zeros((len(ids), self.dim), np.float32)
-        for row, i in enumerate(ids):
-            out[row] = self._index.reconstruct(int(i))
-        return out
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), np.float32)
+        return self._index.reconstruct_batch(ids)
 
     def exact(self) -> "VectorIndex":
         """An exact index over the same vectors (for measuring an approximate one's recall)."""
