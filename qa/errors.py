@@ -40,3 +40,7 @@ class ModelLoadError(QAError):
 
 class UnknownDocumentError(QAError):
     """A document id that is not in the index."""
+
+
+class StoreError(QAError):
+    """The configured store (QA_STORE_URI) cannot be used: unknown, unreachable or not installed."""

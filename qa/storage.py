@@ -26,7 +26,7 @@ from typing import ContextManager, Protocol
 import numpy as np
 
 from . import store
-from .errors import QAError
+from .errors import StoreError
 from .segments import Segment, dead_counts, plan_merges
 from .settings import Settings
 from .store import Manifest, Snapshot
@@ -82,7 +82,7 @@ def open_storage(settings: Settings, path: Path) -> Storage:
         from .milvus_store import MilvusStorage
 
         return MilvusStorage(uri, path, settings)
-    raise QAError(
+    raise StoreError(
         f"QA_STORE_URI={uri!r} is not a store docqa knows: leave it empty for the index folder, "
         "give a Milvus Lite file ending in .db (e.g. ./milvus.db) or a Milvus server "
         "(e.g. http://localhost:19530)"
