@@ -77,3 +77,16 @@ def seed_index(tmp_path_factory, real_embedder):
     idx = qa.Index.open(settings=settings, embedder=real_embedder)
     idx.sync()
     return idx
+
+
+STORES = ["files", "milvus-lite"]
+
+
+@pytest.fixture(params=STORES)
+def store_settings(request, folders, tmp_path):
+    """``folders`` for each store behind the index's seam: the embedded files,
+    and Milvus Lite in ``tmp_path / "m.db"`` (skipped only without pymilvus)."""
+    if request.param == "files":
+        return folders
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
+    return folders.replace(store_uri=str(tmp_path / "m.db"))
