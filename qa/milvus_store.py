@@ -199,12 +199,16 @@ class MilvusStorage:
             name="terms_bm25", function_type=self._fn.FunctionType.BM25,
             input_field_names=["terms"], output_field_names=["bm25"],
         ))
-        ix = c.prepare_index_params()
-        ix.add_index("vector", index_type="HNSW", metric_type="IP", params=HNSW)
-        ix.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                     params={"bm25_k1": K1, "bm25_b": B})
-        ix.add_index("doc_id", index_type="INVERTED")
-        c.create_collection(PASSAGES, schema=s, index_params=ix, consistency_level=STRONG)
+        try:
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("HNSW"), consistency_level=STRONG)
+        except self._fn.MilvusException as exc:
+            # Milvus Lite 2.5 (the C++ core in local mode) knows only FLAT,
+            # IVF_FLAT and AUTOINDEX: let the engine pick its own.
+            if "index type" not in str(exc).lower():
+                raise
+            c.drop_collection(PASSAGES)
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("AUTOINDEX"),
+                                consistency_level=STRONG)
         for name, key in ((DOCUMENTS, "doc_id"), (HEADER, "id")):
             # Milvus wants a vector field in every collection: a constant one here.
             s = c.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -218,6 +222,14 @@ class MilvusStorage:
             ix = c.prepare_index_params()
             ix.add_index("pad", index_type="FLAT", metric_type="IP")
             c.create_collection(name, schema=s, index_params=ix, consistency_level=STRONG)
+
+    def _passage_indexes(self, kind: str):
+        ix = self.client.prepare_index_params()
+        ix.add_index("vector", index_type=kind, metric_type="IP", params=HNSW if kind == "HNSW" else {})
+        ix.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": K1, "bm25_b": B})
+        ix.add_index("doc_id", index_type="INVERTED")
+        return ix
 
     def _write_header(self, manifest: Manifest, generation: int) -> None:
         info = {"format": FORMAT, "version": FORMAT_VERSION, "model": manifest.model, "dim": manifest.dim,
