@@ -127,14 +127,24 @@ def milvus_server(tmp_path_factory):
     log.close()
 
 
-STORES = ["files", "milvus-lite", pytest.param("milvus-server", marks=pytest.mark.slow)]
+MILVUS_STORES = ["milvus-lite", pytest.param("milvus-server", marks=pytest.mark.slow)]
 
 
-@pytest.fixture(params=STORES)
+@pytest.fixture(params=["files", *MILVUS_STORES])
 def store_settings(request, folders, tmp_path):
     """``folders`` for each store behind the index's seam: the embedded files,
     Milvus Lite in ``tmp_path / "m.db"`` (skipped only without pymilvus), and
     a real Milvus engine (slow; skipped when none is installed)."""
+    return _store(request, folders, tmp_path)
+
+
+@pytest.fixture(params=MILVUS_STORES)
+def milvus_settings(request, folders, tmp_path):
+    """``store_settings`` for the Milvus stores only."""
+    return _store(request, folders, tmp_path)
+
+
+def _store(request, folders, tmp_path):
     if request.param == "files":
         return folders
     pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
