@@ -115,7 +115,7 @@ class MilvusStorage:
             self.client = pymilvus.MilvusClient(uri=uri, timeout=30)
         except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
             raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
-        self.rows = _RowCache()
+        self.cache = _RowCache()
 
     # ------------------------------------------------------------ the seam
     def load(self) -> "MilvusView | None":
@@ -142,7 +142,7 @@ class MilvusStorage:
                     self.client.drop_collection(name)
             self._create_collections(manifest.dim)
             self._write_header(manifest, 0)
-        self.rows.clear()
+        self.cache.clear()
         return MilvusView(self, manifest, 0)
 
     def lock(self):
@@ -278,12 +278,16 @@ class MilvusStorage:
                 "terms": " ".join(terms(context)), "text": p.text, "meta": meta, "sentences": encoded}
 
     # --------------------------------------------------------------- reads
-    def fetch(self, ids) -> None:
-        """Read the rows of ``ids`` not in the cache, in one request."""
-        missing = [int(i) for i in ids if int(i) not in self.rows]
+    def rows(self, ids) -> list["_Row"]:
+        """The rows of passage ``ids`` (KeyError for one not stored), reading the uncached ones in one request."""
+        got = {int(i): self.cache.get(int(i)) for i in ids}
+        missing = [i for i, r in got.items() if r is None]
         if missing:
             for r in self.client.get(PASSAGES, ids=missing, output_fields=_ROW_FIELDS, consistency_level=STRONG):
-                self.rows.put(r)
+                got[int(r["id"])] = self.cache.put(r)
+        if None in got.values():
+            raise KeyError(next(i for i, r in got.items() if r is None))
+        return [got[int(i)] for i in ids]
 
 
 def _doc_row(d: DocInfo) -> dict:
@@ -309,24 +313,26 @@ class _Row:
 
 
 class _RowCache:
-    """Recently read passage rows by id; bounded, shared by the views of one storage."""
+    """Recently read passage rows by id; bounded, shared by the views (and threads) of one storage.
+
+    Callers keep the rows they got, so a reset by another thread never loses
+    a row between reading and using it."""
 
     def __init__(self):
         self._rows: dict[int, _Row] = {}
 
-    def __contains__(self, pid: int) -> bool:
-        return pid in self._rows
+    def get(self, pid: int) -> "_Row | None":
+        return self._rows.get(pid)
 
-    def get(self, pid: int) -> _Row:
-        return self._rows[pid]
-
-    def put(self, r: dict) -> None:
+    def put(self, r: dict) -> "_Row":
+        row = _Row(r)
         if len(self._rows) >= CACHE_ROWS:
-            self._rows.clear()  # cheaper than tracking recency; a question refills what it needs
-        self._rows[int(r["id"])] = _Row(r)
+            self._rows = {}  # cheaper than tracking recency; a question refills what it needs
+        self._rows[row.passage.passage_id] = row
+        return row
 
     def clear(self) -> None:
-        self._rows.clear()
+        self._rows = {}
 
 
 class MilvusView:
@@ -346,11 +352,7 @@ class _Passages(Mapping):
         self._len = sum(len(d.passage_ids) for d in manifest.documents.values())
 
     def __getitem__(self, pid: int) -> Passage:
-        pid = int(pid)
-        self._storage.fetch([pid])
-        if pid not in self._storage.rows:
-            raise KeyError(pid)
-        return self._storage.rows.get(pid).passage
+        return self._storage.rows([pid])[0].passage
 
     def __iter__(self) -> Iterator[int]:
         for d in self._manifest.documents.values():
@@ -377,20 +379,17 @@ class _Vectors:
         ids = np.full((len(queries), k), -1, np.int64)
         for q, hits in enumerate(res):
             for n, h in enumerate(hits):
-                st.rows.put({"id": h["id"], **h["entity"]})
+                row = st.cache.put({"id": h["id"], **h["entity"]})
                 ids[q, n] = h["id"]
                 # The cosine itself, whatever sign or scale the engine reports as distance.
-                scores[q, n] = float(st.rows.get(int(h["id"])).vector @ queries[q])
+                scores[q, n] = float(row.vector @ queries[q])
             order = np.argsort(-scores[q, : len(hits)], kind="stable")
             scores[q, : len(hits)], ids[q, : len(hits)] = scores[q, order], ids[q, order]
         return scores, ids
 
     def reconstruct(self, ids) -> np.ndarray:
-        self._storage.fetch(ids)
-        out = np.zeros((len(ids), self.dim), np.float32)
-        for row, pid in enumerate(ids):
-            out[row] = self._storage.rows.get(int(pid)).vector
-        return out
+        rows = self._storage.rows(ids)
+        return np.stack([r.vector for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
 
 
 class _Sentences:
@@ -398,8 +397,7 @@ class _Sentences:
         self._storage = storage
 
     def get(self, pid: int) -> np.ndarray:
-        self._storage.fetch([pid])
-        return self._storage.rows.get(int(pid)).sentences.astype(np.float32) / SCALE
+        return self._storage.rows([pid])[0].sentences.astype(np.float32) / SCALE
 
 
 class _Query:
@@ -431,7 +429,7 @@ class _Lexical:
             q.known[int(h["id"])] = abs(float(h["distance"]))
             out.append(int(h["id"]))
             if output_fields:
-                self._storage.rows.put({"id": h["id"], **h["entity"]})
+                self._storage.cache.put({"id": h["id"], **h["entity"]})
         return out
 
     def top(self, scores: _Query | None, k: int) -> np.ndarray:
