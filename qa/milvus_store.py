@@ -112,7 +112,7 @@ class MilvusStorage:
         try:
             if uri.endswith(".db"):  # Milvus Lite: a local file, created with its folder
                 Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.client = pymilvus.MilvusClient(uri=uri, timeout=30)
+            self.client = pymilvus.MilvusClient(uri=uri, timeout=10)
         except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
             raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
         self.cache = _RowCache()
@@ -140,7 +140,13 @@ class MilvusStorage:
             for name in (HEADER, DOCUMENTS, PASSAGES):
                 if self.client.has_collection(name):
                     self.client.drop_collection(name)
-            self._create_collections(manifest.dim)
+            try:
+                self._create_collections(manifest.dim)
+            except self._fn.MilvusException as exc:
+                raise StoreError(
+                    f"the Milvus store at {self.where} cannot create docqa's collections ({exc}); docqa needs "
+                    "Milvus 2.5 or newer (full-text search with the BM25 function)"
+                ) from exc
             self._write_header(manifest, 0)
         self.cache.clear()
         return MilvusView(self, manifest, 0)
