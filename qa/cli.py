@@ -112,7 +112,7 @@ def cmd_index(args) -> int:
     idx = _open(args, rebuild=args.rebuild)
     report = idx.sync(progress=_progress)
     _print_report(report)
-    print(f"index: {idx.path} ({len(idx.documents())} documents, {len(idx)} passages)")
+    print(f"index: {idx.location} ({len(idx.documents())} documents, {len(idx)} passages)")
     return 1 if report.errors else 0
 
 

@@ -50,8 +50,9 @@ Progress = Callable[[int, int], None]  # (passages embedded so far, total)
 class Index:
     """A searchable, persistent collection of documents.
 
-    Open with :meth:`Index.open`; every change (add, remove, sync) is written
-    to disk atomically before the call returns.
+    Open with :meth:`Index.open`; every change (add, remove, sync) is stored
+    before the call returns: atomically in the index folder, or in the Milvus
+    store that ``settings.store_uri`` names (see storage.py).
     """
 
     def __init__(self, path: Path, settings: Settings, snapshot: Snapshot, embedder: Embedder | None,
@@ -115,6 +116,11 @@ class Index:
                 f"{embedder.dim}; run `qa index --rebuild`"
             )
         return idx
+
+    @property
+    def location(self) -> str:
+        """Where the index is kept: its folder, or the Milvus store's URI."""
+        return self._storage.where
 
     @property
     def embedder(self) -> Embedder:
