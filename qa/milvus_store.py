@@ -33,9 +33,12 @@ again overwrites rather than duplicates, and the registry stores a count,
 not a list. Every request is made at Strong consistency: once ``remove()``
 returns, no search returns the removed document.
 
-A commit upserts the new passages, then updates the registry, then deletes
-the replaced passages: a reader asking in between may see a changed
-document's old and new passages together, never none of them.
+A commit upserts the new passages, deletes every stored passage of the
+replaced and removed documents (found by ``doc_id``), then updates the
+registry: a reader asking in between may see a changed document's old and
+new passages together, never none of them, and a writer that dies midway
+leaves the registry as it was, so the next sync does the change again (the
+same ids: nothing is duplicated, and what it had left is deleted).
 """
 
 from __future__ import annotations
@@ -174,15 +177,25 @@ class MilvusStorage:
         for i in range(0, len(rows), BATCH):
             c.upsert(PASSAGES, rows[i : i + BATCH])
         old, new = view.manifest.documents, change.manifest.documents
+        # Every stored passage of a replaced or removed document goes, found by
+        # doc_id: that also catches those a writer that died mid-commit left.
+        stale_docs = [k for k, d in old.items() if k not in new or new[k].sha256 != d.sha256]
+        stale = set(change.removed)
+        for i in range(0, len(stale_docs), BATCH):
+            expr = f"doc_id in [{', '.join(map(_quote, stale_docs[i : i + BATCH]))}]"
+            stale.update(int(r["id"]) for r in c.query(PASSAGES, filter=expr, output_fields=["id"],
+                                                       consistency_level=STRONG))
+        gone = sorted(stale - set(change.passages))
+        for i in range(0, len(gone), BATCH):
+            c.delete(PASSAGES, ids=gone[i : i + BATCH])
+        # The registry last: until it changes, a crashed commit is redone by the next sync.
         docs = [_doc_row(d) for k, d in new.items() if old.get(k) is not d]
         for i in range(0, len(docs), BATCH):
             c.upsert(DOCUMENTS, docs[i : i + BATCH])
         gone_docs = [k for k in old if k not in new]
         for i in range(0, len(gone_docs), BATCH):
-            c.delete(DOCUMENTS, ids=gone_docs[i : i + BATCH])
-        gone = sorted(change.removed - set(change.passages))
-        for i in range(0, len(gone), BATCH):
-            c.delete(PASSAGES, ids=gone[i : i + BATCH])
+            # A filter we quote ourselves: pymilvus 3.0 does not escape string ids for delete(ids=...).
+            c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(_quote, gone_docs[i : i + BATCH]))}]")
         generation = view.generation + 1
         self._write_header(change.manifest, generation)
         return MilvusView(self, change.manifest, generation)
@@ -294,6 +307,11 @@ class MilvusStorage:
         if None in got.values():
             raise KeyError(next(i for i, r in got.items() if r is None))
         return [got[int(i)] for i in ids]
+
+
+def _quote(text: str) -> str:
+    """``text`` as a string literal of Milvus's filter expressions."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _doc_row(d: DocInfo) -> dict:

@@ -80,6 +80,42 @@ def test_a_rebuild_starts_the_collections_over(milvus_settings, fake):
     assert open_index(milvus_settings, fake).documents() == []
 
 
+def test_odd_document_ids_are_replaced_and_removed(milvus_settings, fake):
+    idx = open_index(milvus_settings, fake)
+    odd = 'say "hi" \\ there.txt'
+    idx.add_texts(["Kites fly high over the dunes."], ids=[odd])
+    assert idx.add_texts(["Kites now sail across the lake."], ids=[odd]).replaced == (odd,)
+    assert [h.text for h in idx.search("kites dunes lake", k=10)] == ["Kites now sail across the lake."]
+    add_all(idx)
+    idx.remove(odd)
+    assert all(h.doc_id != odd for h in idx.search("kites dunes lake", k=10))
+
+
+def test_a_writer_that_dies_mid_commit_is_redone_by_the_next_sync(milvus_settings, fake, monkeypatch):
+    from qa.milvus_store import DOCUMENTS, PASSAGES
+
+    idx = open_index(milvus_settings, fake)
+    add_all(idx)
+    client = idx._storage.client
+    real = client.upsert
+
+    def killed_before_the_registry(name, rows, **kw):
+        if name == DOCUMENTS:
+            raise RuntimeError("writer killed")
+        return real(name, rows, **kw)
+
+    monkeypatch.setattr(client, "upsert", killed_before_the_registry)
+    with pytest.raises(RuntimeError):
+        idx.add_texts(["Bicycles now fly over mountains."], ids=["bikes"])
+    monkeypatch.undo()
+    again = open_index(milvus_settings, fake)
+    assert again.add_texts(["Bicycles now fly over mountains."], ids=["bikes"]).replaced == ("bikes",)
+    bikes = [h.text for h in again.search("bicycle wheels pedals gears fly mountains", k=10) if h.doc_id == "bikes"]
+    assert bikes == ["Bicycles now fly over mountains."]
+    stored = again._storage.client.query(PASSAGES, filter="", output_fields=["count(*)"])[0]["count(*)"]
+    assert stored == len(again)  # nothing duplicated, nothing left behind
+
+
 # ---------------------------------------------------------- real model
 @pytest.mark.slow
 def test_seed_question_gets_the_same_citations_as_the_embedded_store(seed_index, real_embedder, tmp_path):
