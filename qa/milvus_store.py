@@ -115,7 +115,7 @@ class MilvusStorage:
         try:
             if uri.endswith(".db"):  # Milvus Lite: a local file, created with its folder
                 Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.client = pymilvus.MilvusClient(uri=uri, timeout=10)
+            self.client = pymilvus.MilvusClient(uri=uri, timeout=20)
         except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
             raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
         self.cache = _RowCache()

@@ -155,7 +155,7 @@ def _store(request, folders, tmp_path):
 
     from qa import milvus_store
 
-    client = MilvusClient(uri=uri)
+    client = MilvusClient(uri=uri, timeout=60)  # generous: this machine is shared and busy
     for name in (milvus_store.HEADER, milvus_store.DOCUMENTS, milvus_store.PASSAGES):
         client.drop_collection(name)  # one server for the session: each test starts empty
     client.close()

@@ -33,7 +33,7 @@ def test_the_default_store_needs_no_pymilvus(folders, fake, monkeypatch):
     assert idx.search("green tea leaves", k=1)[0].doc_id == "tea"
 
 
-@pytest.mark.slow  # pymilvus waits out its connection timeout (10 s)
+@pytest.mark.slow  # pymilvus waits out its connection timeout (20 s)
 def test_an_unreachable_server_is_a_clear_error(folders, fake):
     pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
     with pytest.raises(qa.StoreError, match="cannot open the Milvus store at http://127.0.0.1:1 .*start the server"):
