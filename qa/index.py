@@ -3,6 +3,8 @@
 Flow: documents -> chunks (chunking.py) -> vectors (embedding.py) -> FAISS and
 BM25 (vectors.py, lexical.py) -> snapshot on disk (store.py) -> hits (here,
 with ranking.py). The chat and the CLI only call the verbs of :class:`Index`.
+Where passages are kept is behind one seam (storage.py): the index folder,
+or Milvus (milvus_store.py) when ``Settings.store_uri`` names one.
 """
 
 from __future__ import annotations
