@@ -64,13 +64,20 @@ def main(argv=None) -> int:
     p.add_argument("dataset")
     p.add_argument("--limit-queries", type=int)
     p.add_argument("--store-uri", default="", help="Milvus store to compare (default: Milvus Lite in a temporary folder)")
+    p.add_argument("--files-index", help="an index folder already built from this dataset with the shipped "
+                   "settings (by an earlier run), instead of embedding it again")
     p.add_argument("--json", help="also write both results here")
     args = p.parse_args(argv)
     settings = Settings.from_env()
     dataset = evaluate.load_dataset(args.dataset)
     queries = evaluate.sample_queries(dataset.queries, args.limit_queries)
     with tempfile.TemporaryDirectory(prefix="docqa-mq-") as tmp:
-        files, build_s = evaluate.build_index(dataset, Path(tmp) / "files", settings.replace(store_uri=""))
+        if args.files_index:
+            files, build_s = Index.open(args.files_index, settings=settings.replace(store_uri="")), 0.0
+            if len(files.documents()) != len(dataset.ids):
+                raise SystemExit(f"{args.files_index} holds {len(files.documents())} documents, the dataset {len(dataset.ids)}")
+        else:
+            files, build_s = evaluate.build_index(dataset, Path(tmp) / "files", settings.replace(store_uri=""))
         ours = evaluate.run_queries(files, dataset, queries, build_s=build_s)
         milvus_settings = settings.replace(store_uri=args.store_uri or str(Path(tmp) / "milvus.db"))
         milvus, copy_s = copy_to(files, milvus_settings, Path(tmp) / "milvus")

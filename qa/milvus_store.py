@@ -109,11 +109,12 @@ class MilvusStorage:
     def __init__(self, uri: str, path: Path, settings: Settings):
         pymilvus = _pymilvus()
         self.where = uri
+        self._lite = uri.endswith(".db")
         self.path = path  # the local writer lock lives here, as for the embedded store
         self._lock_timeout_s = settings.lock_timeout_s
         self._dt, self._fn = pymilvus.DataType, pymilvus
         try:
-            if uri.endswith(".db"):  # Milvus Lite: a local file, created with its folder
+            if self._lite:  # Milvus Lite: a local file, created with its folder
                 Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.client = pymilvus.MilvusClient(uri=uri, timeout=20)
         except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
@@ -196,6 +197,12 @@ class MilvusStorage:
         for i in range(0, len(gone_docs), BATCH):
             # A filter we quote ourselves: pymilvus 3.0 does not escape string ids for delete(ids=...).
             c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(_quote, gone_docs[i : i + BATCH]))}]")
+        if self._lite and (rows or gone):
+            # Milvus Lite 3.x scans its unflushed rows row by row on every search
+            # (the SQuAD dev set's 3.5k passages: seconds a question); flushed,
+            # they are searched through an index. A server indexes growing
+            # segments itself and merges small flushed ones, so it is left alone.
+            c.flush(PASSAGES)
         generation = view.generation + 1
         self._write_header(change.manifest, generation)
         return MilvusView(self, change.manifest, generation)
