@@ -6,9 +6,9 @@ distributed server. Three collections:
 
 - ``docqa_passages``: one row a passage. ``id`` (INT64 key), ``doc_id`` (a
   typed VARCHAR: removal and replacement filter on it), ``vector`` (the unit
-  passage vector, HNSW, inner product = cosine), ``terms`` (an analysed
-  VARCHAR that Milvus's own BM25 function turns into the sparse ``bm25``
-  field), ``text``, ``meta`` (JSON: the citation's offsets, lines, pages,
+  passage vector, HNSW or the engine's AUTOINDEX, inner product = cosine),
+  ``terms`` (an analysed VARCHAR that Milvus's own BM25 function turns into
+  the sparse ``bm25`` field), ``text``, ``meta`` (JSON: the citation's offsets, lines, pages,
   heading, title, source and sentence spans; never filtered on) and
   ``sentences`` (the int8 sentence vectors, base64: evidence needs no model
   call).
@@ -396,7 +396,7 @@ class _Passages(Mapping):
 class _Vectors:
     def __init__(self, storage: MilvusStorage, dim: int):
         self._storage, self.dim = storage, dim
-        self.kind = "milvus-hnsw"
+        self.kind = "milvus"  # HNSW, or the engine's AUTOINDEX
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Cosine scores and ids, [n_queries, k] each, best first; missing slots have id -1."""
