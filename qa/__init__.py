@@ -19,6 +19,7 @@ from .errors import (
     IndexMismatchError,
     ModelLoadError,
     QAError,
+    StoreError,
     UnknownDocumentError,
 )
 from .index import Index
@@ -29,7 +30,7 @@ __all__ = [
     "AddReport", "Answer", "Citation", "CorruptIndexError", "Document", "DocumentError",
     "EmptyQuestionError", "Evidence", "Explanation", "Hit", "Index", "IndexLockedError",
     "IndexMismatchError", "ModelLoadError", "Passage", "QAError", "Quote", "Settings",
-    "UnknownDocumentError", "default_index", "retrieve",
+    "StoreError", "UnknownDocumentError", "default_index", "retrieve",
 ]
 
 _default: Index | None = None

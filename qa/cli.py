@@ -129,7 +129,7 @@ def cmd_index(args) -> int:
     progress = functools.partial(_progress, what="documents") if address else _progress
     report = idx.sync(progress=progress, ray_address=address)
     _print_report(report)
-    print(f"index: {idx.path} ({len(idx.documents())} documents, {len(idx)} passages)")
+    print(f"index: {idx.location} ({len(idx.documents())} documents, {len(idx)} passages)")
     return 1 if report.errors else 0
 
 

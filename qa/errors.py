@@ -44,3 +44,7 @@ class UnknownDocumentError(QAError):
 
 class MissingExtraError(QAError):
     """An optional feature's package is not installed; the message names the pip extra."""
+
+
+class StoreError(QAError):
+    """The configured store (QA_STORE_URI) cannot be used: unknown, unreachable or not installed."""

@@ -3,6 +3,8 @@
 Flow: documents -> chunks (chunking.py) -> vectors (embedding.py) -> FAISS and
 BM25 (vectors.py, lexical.py) -> snapshot on disk (store.py) -> hits (here,
 with ranking.py). The chat and the CLI only call the verbs of :class:`Index`.
+Where passages are kept is behind one seam (storage.py): the index folder,
+or Milvus (milvus_store.py) when ``Settings.store_uri`` names one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import store
 from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
@@ -26,7 +27,7 @@ from .followup import conversation_context
 from .lexical import matched_terms, terms
 from .ranking import best_sentence, collapse, fuse
 from .settings import Settings
-from .segments import Segment, dead_counts, plan_merges
+from .storage import Change, Storage, open_storage
 from .store import DocInfo, Manifest, Snapshot
 from .types import AddReport, Answer, Chunk, Citation, Document, Evidence, Explanation, Hit, Passage, Quote
 
@@ -56,13 +57,16 @@ EmbedDocs = Callable[[list[Document], "Progress | None"], dict[str, Embedded]]
 class Index:
     """A searchable, persistent collection of documents.
 
-    Open with :meth:`Index.open`; every change (add, remove, sync) is written
-    to disk atomically before the call returns.
+    Open with :meth:`Index.open`; every change (add, remove, sync) is stored
+    before the call returns: atomically in the index folder, or in the Milvus
+    store that ``settings.store_uri`` names (see storage.py).
     """
 
-    def __init__(self, path: Path, settings: Settings, snapshot: Snapshot, embedder: Embedder | None):
+    def __init__(self, path: Path, settings: Settings, snapshot: Snapshot, embedder: Embedder | None,
+                 storage: Storage | None = None):
         self.path = path
         self.settings = settings
+        self._storage = storage if storage is not None else open_storage(settings, path)
         self._snap = snapshot
         self._embedder = embedder
         self._write_lock = threading.RLock()
@@ -88,41 +92,42 @@ class Index:
         model_name = embedder.name if embedder is not None else settings.model
         backend = getattr(embedder, "backend", "custom") if embedder is not None else settings.backend
         chunking = _chunking_config(settings)
-        snap = None if rebuild else store.load(path)
+        storage = open_storage(settings, path)
+        where = storage.where
+        snap = None if rebuild else storage.load()
         if snap is not None:
             m = snap.manifest
             if m.model != model_name:
                 raise IndexMismatchError(
-                    f"the index at {path} was built with model {m.model!r}, but the configured model is "
+                    f"the index at {where} was built with model {m.model!r}, but the configured model is "
                     f"{model_name!r}; vectors of two models cannot be mixed: run `qa index --rebuild` "
                     "(or set QA_MODEL back)"
                 )
             if m.backend != backend:
                 raise IndexMismatchError(
-                    f"the index at {path} was embedded with backend {m.backend!r}, but the configured "
+                    f"the index at {where} was embedded with backend {m.backend!r}, but the configured "
                     f"backend is {backend!r}; questions must be embedded like the passages: set "
                     f"QA_BACKEND={m.backend} or run `qa index --rebuild`"
                 )
             if m.chunking != chunking:
                 raise IndexMismatchError(
-                    f"the index at {path} was built with chunking {m.chunking}, but the settings say "
+                    f"the index at {where} was built with chunking {m.chunking}, but the settings say "
                     f"{chunking}; run `qa index --rebuild`"
                 )
-        idx = cls(path, settings, snap, embedder)
+        idx = cls(path, settings, snap, embedder, storage)
         if snap is None:
-            dim = idx.embedder.dim
-            idx._snap = Snapshot(Manifest(model_name, dim, chunking, backend=backend), [])
-            if rebuild:
-                # Start over on disk now, so the next change builds on the empty
-                # index and not on the old (perhaps damaged) snapshot.
-                with store.write_lock(path, settings.lock_timeout_s):
-                    store.save(path, idx._snap)
+            idx._snap = storage.create(Manifest(model_name, idx.embedder.dim, chunking, backend=backend), reset=rebuild)
         elif embedder is not None and embedder.dim != snap.manifest.dim:
             raise IndexMismatchError(
-                f"the index at {path} holds {snap.manifest.dim}-dimensional vectors, the model gives "
+                f"the index at {where} holds {snap.manifest.dim}-dimensional vectors, the model gives "
                 f"{embedder.dim}; run `qa index --rebuild`"
             )
         return idx
+
+    @property
+    def location(self) -> str:
+        """Where the index is kept: its folder, or the Milvus store's URI."""
+        return self._storage.where
 
     @property
     def embedder(self) -> Embedder:
@@ -249,8 +254,8 @@ class Index:
         embed: EmbedDocs | None = None,
     ) -> AddReport:
         origin_of = (lambda d: origin[d.doc_id]) if isinstance(origin, dict) else (lambda d: origin)
-        with self._write_lock, store.write_lock(self.path, self.settings.lock_timeout_s):
-            snap = self._latest()
+        with self._write_lock, self._storage.lock():
+            snap = self._storage.latest(self._snap)
             known = snap.manifest.documents
             todo = [d for d in docs if d.doc_id not in known or known[d.doc_id].sha256 != d.sha256]
             unchanged = [d.doc_id for d in docs if d not in todo]
@@ -261,13 +266,12 @@ class Index:
             plan, embedded = self._plan(snap, todo, gone, progress, embed)
 
             manifest = snap.manifest.copy()
-            dead = set(manifest.dead)
+            removed: set[int] = set()
             for doc_id in gone + [d.doc_id for d in todo if d.doc_id in known]:
-                dead.update(manifest.documents.pop(doc_id).passage_ids)
+                removed.update(manifest.documents.pop(doc_id).passage_ids)
             passages, vectors, sentences, texts = {}, [], {}, []
             for doc, chunks, vecs, sent_vecs in plan:
-                ids = list(range(manifest.next_id, manifest.next_id + len(chunks)))
-                manifest.next_id += len(chunks)
+                ids = self._storage.new_ids(manifest, doc.doc_id, doc.sha256, len(chunks))
                 for pid, c, v, sv in zip(ids, chunks, vecs, sent_vecs):
                     passages[pid] = p = _passage(pid, doc, c)
                     vectors.append(v)
@@ -282,17 +286,13 @@ class Index:
             for doc_id in unchanged:  # touched but not changed: remember the new stat
                 if stats and doc_id in stats and doc_id in manifest.documents:
                     manifest.documents[doc_id] = dataclasses.replace(manifest.documents[doc_id], file_stat=stats[doc_id])
-            segments = list(snap.segments)
-            if passages:
-                # Only the new passages are indexed: the others' segments stay as they are.
-                segments.append(
-                    Segment.build(self._segment_name(manifest), manifest.dim, passages, np.stack(vectors), sentences, texts)
-                )
-            segments, dead = self._merge(segments, dead, manifest)
-            manifest.segments, manifest.dead = [s.name for s in segments], sorted(dead)
-            new = Snapshot(manifest, segments)
-            store.save(self.path, new)
-            self._snap = new
+            stacked = np.stack(vectors) if vectors else np.zeros((0, manifest.dim), np.float32)
+            pids = list(passages)
+            if pids != sorted(pids):  # hashed ids (Milvus): the store takes rows in id order
+                order = np.argsort(pids, kind="stable")
+                stacked, texts = stacked[order], [texts[i] for i in order]
+            change = Change(manifest, removed, passages, stacked, sentences, texts)
+            self._snap = self._storage.commit(snap, change)
         return AddReport(
             added=tuple(d.doc_id for d in todo if d.doc_id not in known),
             replaced=tuple(d.doc_id for d in todo if d.doc_id in known),
@@ -300,22 +300,6 @@ class Index:
             removed=tuple(gone),
             passages=embedded,
         )
-
-    @staticmethod
-    def _segment_name(manifest: Manifest) -> str:
-        manifest.next_segment += 1
-        return f"seg-{manifest.next_segment - 1:06d}"
-
-    def _merge(self, segments: list[Segment], dead: set[int], manifest: Manifest):
-        """Apply the size-tiered merge policy (segments.plan_merges); returns segments and dead ids left."""
-        sizes = [len(s) for s in segments]
-        dead_in = dead_counts(segments, dead)
-        for start, end in reversed(plan_merges(sizes, dead_in)):
-            parts = segments[start:end]
-            merged = Segment.merge(self._segment_name(manifest), parts, dead)
-            dead -= {pid for p in parts for pid in p.passages}
-            segments[start:end] = [merged] if len(merged) else []
-        return segments, dead
 
     def _plan(self, snap: Snapshot, todo: list[Document], gone: list[str], progress, embed: EmbedDocs | None = None):
         """(document, chunks, vectors, sentence vectors) for each document to write, and how many passages were embedded.
@@ -360,13 +344,6 @@ class Index:
         if not parts:
             return np.zeros((0, self._snap.manifest.dim), np.float32), []
         return np.concatenate(parts), sents
-
-    def _latest(self) -> Snapshot:
-        """Our snapshot, or a newer one another process committed."""
-        gen = store.current_generation(self.path)
-        if gen is not None and gen != self._snap.generation:
-            return store.load(self.path)
-        return self._snap
 
     def _chunk(self, doc: Document):
         return chunk_document(doc, self.embedder, self.settings)

@@ -31,6 +31,15 @@ class Settings:
         default=PROJECT_ROOT / ".docqa" / "index",
         metadata={"help": "Folder holding the FAISS index, passage store and manifest."},
     )
+    store_uri: str = field(
+        default="",
+        metadata={
+            "help": "Where passages, vectors and the lexical index are kept. Empty (the default): "
+            "FAISS and BM25 files in index_dir. A path ending in .db (e.g. ./milvus.db): Milvus Lite, "
+            "embedded, for trying Milvus out. http://host:19530: a Milvus standalone or distributed "
+            "server (2.5 or newer: full-text BM25 search). Milvus needs `pip install 'docqa[milvus]'`.",
+        },
+    )
     model: str = field(
         default=BUNDLED_MODEL,
         metadata={

@@ -77,3 +77,86 @@ def seed_index(tmp_path_factory, real_embedder):
     idx = qa.Index.open(settings=settings, embedder=real_embedder)
     idx.sync()
     return idx
+
+
+# The contract test's real Milvus engine: the C++ server that milvus-lite 2.5
+# wheels ship (bench/milvus_engine.sh installs it into bench/.milvus25), run as
+# a process on a local port, so the store talks to it over gRPC exactly as to
+# a Milvus server. MILVUS_SERVER_BIN points at another copy of the binary.
+ENGINE_GLOB = "bench/.milvus25/lib/python3*/site-packages/milvus_lite/lib/milvus"
+
+
+def _engine_binary() -> Path | None:
+    named = os.environ.get("MILVUS_SERVER_BIN")
+    if named:
+        return Path(named) if Path(named).is_file() else None
+    return next(iter(sorted(ROOT.glob(ENGINE_GLOB))), None)
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """URI of a real Milvus engine (milvus-lite 2.5's C++ server) on a free local port."""
+    import socket
+    import subprocess
+    import time
+
+    binary = _engine_binary()
+    if binary is None:
+        pytest.skip("no real Milvus engine here: run `bash bench/milvus_engine.sh` (installs milvus-lite 2.5.1's server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = tmp_path_factory.mktemp("milvus-server")
+    log = open(base / "server.log", "wb")
+    env = {**os.environ, "LD_LIBRARY_PATH": str(binary.parent)}
+    proc = subprocess.Popen([str(binary), str(base / "engine.db"), f"127.0.0.1:{port}", "ERROR"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the Milvus engine did not start; see {base / 'server.log'}")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+MILVUS_STORES = ["milvus-lite", pytest.param("milvus-server", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(params=["files", *MILVUS_STORES])
+def store_settings(request, folders, tmp_path):
+    """``folders`` for each store behind the index's seam: the embedded files,
+    Milvus Lite in ``tmp_path / "m.db"`` (skipped only without pymilvus), and
+    a real Milvus engine (slow; skipped when none is installed)."""
+    return _store(request, folders, tmp_path)
+
+
+@pytest.fixture(params=MILVUS_STORES)
+def milvus_settings(request, folders, tmp_path):
+    """``store_settings`` for the Milvus stores only."""
+    return _store(request, folders, tmp_path)
+
+
+def _store(request, folders, tmp_path):
+    if request.param == "files":
+        return folders
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
+    if request.param == "milvus-lite":
+        return folders.replace(store_uri=str(tmp_path / "m.db"))
+    uri = request.getfixturevalue("milvus_server")
+    from pymilvus import MilvusClient
+
+    from qa import milvus_store
+
+    client = MilvusClient(uri=uri, timeout=60)  # generous: this machine is shared and busy
+    for name in (milvus_store.HEADER, milvus_store.DOCUMENTS, milvus_store.PASSAGES):
+        client.drop_collection(name)  # one server for the session: each test starts empty
+    client.close()
+    return folders.replace(store_uri=uri)

@@ -281,6 +281,22 @@ def test_http_api_returns_the_answer_the_page_renders(server):
     assert client.predict("   ", api_name="/answer") == {"error": "the question is empty: type a question about the documents"}
 
 
+def test_the_chat_on_a_milvus_store_cites_like_the_chat_on_the_folder(tmp_path_factory):
+    pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
+    from gradio_client import Client
+
+    answers = []
+    for store in ("", "milvus.db"):  # two fresh chats over the seed article: the folder, then Milvus Lite
+        base = tmp_path_factory.mktemp("store-chat")
+        with running_chat(base, QA_STORE_URI=str(base / store) if store else "") as chat:
+            client = Client(chat.url, verbose=False, download_files=False, analytics_enabled=False)
+            answers.append(client.predict(SEED_QUESTION, api_name="/answer"))
+    folder, milvus = answers
+    assert milvus["found"] is True
+    assert [h["citation"]["label"] for h in milvus["hits"]] == [h["citation"]["label"] for h in folder["hits"]]
+    assert [q["text"] for q in milvus["quotes"]] == [q["text"] for q in folder["quotes"]]
+
+
 @pytest.fixture(scope="module")
 def locked_server(tmp_path_factory):
     """The chat with a login and no way to change the corpus from the page."""

@@ -1,0 +1,485 @@
+"""The Milvus store: the same index kept in Milvus, through ``pymilvus.MilvusClient``.
+
+``Settings.store_uri`` picks it: a path ending in ``.db`` is Milvus Lite (in
+process, for trying it), ``http://host:19530`` a Milvus standalone or
+distributed server. Three collections:
+
+- ``docqa_passages``: one row a passage. ``id`` (INT64 key), ``doc_id`` (a
+  typed VARCHAR: removal and replacement filter on it), ``vector`` (the unit
+  passage vector, HNSW or the engine's AUTOINDEX, inner product = cosine),
+  ``terms`` (an analysed VARCHAR that Milvus's own BM25 function turns into
+  the sparse ``bm25`` field), ``text``, ``meta`` (JSON: the citation's offsets, lines, pages,
+  heading, title, source and sentence spans; never filtered on) and
+  ``sentences`` (the int8 sentence vectors, base64: evidence needs no model
+  call).
+- ``docqa_documents``: the documents registry (doc_id, sha256, the rest as
+  JSON), so every process on the same cluster sees the same documents.
+- ``docqa_index``: one row, the index's header (model, dimension, chunking,
+  backend) and a commit counter.
+
+The ``terms`` field holds the passage's context (title, heading, text)
+already analysed by lexical.terms (lower-cased, stemmed, stopwords out), and
+questions are analysed the same way: Milvus's analysers differ between
+versions (Milvus Lite 3.x has no stemmer), this way every engine counts the
+very terms the embedded BM25 counts. Milvus computes BM25 itself (k1 1.5, b
+0.75, as bm25s); the fusion above the seam divides it by the question's best
+BM25 score, so only its ratios matter, and its sign is taken off (Milvus Lite
+3.x returns BM25 scores negated). Dense scores are recomputed here from the
+returned vectors, whatever distance convention an engine uses.
+
+Passage ids are a 63-bit BLAKE2b hash of (doc_id, sha256 of the text, passage
+number): the same document content always gets the same ids, so writing it
+again overwrites rather than duplicates, and the registry stores a count,
+not a list. Every request is made at Strong consistency: once ``remove()``
+returns, no search returns the removed document.
+
+A commit upserts the new passages, deletes every stored passage of the
+replaced and removed documents (found by ``doc_id``), then updates the
+registry: a reader asking in between may see a changed document's old and
+new passages together, never none of them, and a writer that dies midway
+leaves the registry as it was, so the next sync does the change again (the
+same ids: nothing is duplicated, and what it had left is deleted).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from . import store
+from .errors import CorruptIndexError, QAError, StoreError
+from .lexical import K1, B, terms
+from .sentvectors import SCALE, quantise
+from .settings import Settings
+from .store import DocInfo, Manifest, FORMAT, FORMAT_VERSION
+from .types import Passage
+
+PASSAGES, DOCUMENTS, HEADER = "docqa_passages", "docqa_documents", "docqa_index"
+INSTALL_HINT = "pip install 'docqa[milvus]'"
+REBUILD_HINT = "run `qa index --rebuild` to start it over"
+STRONG = "Strong"
+BATCH = 256  # rows per insert or delete request (each row carries a few kB)
+MAX_VARCHAR = 65_535  # bytes: Milvus's largest VARCHAR
+HNSW = {"M": 16, "efConstruction": 200}
+CACHE_ROWS = 8192  # passage rows kept in memory (a question touches at most ~130)
+_ROW_FIELDS = ["doc_id", "vector", "text", "meta", "sentences"]
+_DOC_FIELDS = ["doc_id", "sha256", "info"]
+
+
+def _pymilvus():
+    try:
+        import pymilvus
+    except ImportError:
+        raise StoreError(f"QA_STORE_URI names a Milvus store, but pymilvus is not installed: {INSTALL_HINT}") from None
+    return pymilvus
+
+
+def passage_id(doc_id: str, sha256: str, n: int) -> int:
+    """The id of passage ``n`` of a document: a content hash, the same in every process and run."""
+    digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{n}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & (2**63 - 1)
+
+
+class PassageIds(Sequence):
+    """A document's passage ids, computed when read (the registry stores only their count)."""
+
+    def __init__(self, doc_id: str, sha256: str, n: int):
+        self._key, self._n = (doc_id, sha256), n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return passage_id(*self._key, i % self._n)
+
+
+class MilvusStorage:
+    """The :class:`storage.Storage` kept in a Milvus server or a Milvus Lite file."""
+
+    def __init__(self, uri: str, path: Path, settings: Settings):
+        pymilvus = _pymilvus()
+        self.where = uri
+        self._lite = uri.endswith(".db")
+        self.path = path  # the local writer lock lives here, as for the embedded store
+        self._lock_timeout_s = settings.lock_timeout_s
+        self._dt, self._fn = pymilvus.DataType, pymilvus
+        try:
+            if self._lite:  # Milvus Lite: a local file, created with its folder
+                Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.client = pymilvus.MilvusClient(uri=uri, timeout=20)
+        except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
+            raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
+        self.cache = _RowCache()
+
+    # ------------------------------------------------------------ the seam
+    def load(self) -> "MilvusView | None":
+        c = self.client
+        if not all(c.has_collection(n) for n in (HEADER, DOCUMENTS, PASSAGES)):
+            return None
+        for name in (HEADER, DOCUMENTS, PASSAGES):
+            c.load_collection(name)  # Milvus Lite opens collections released
+        header = self._header()
+        if header is None:
+            return None  # created but never finished: start over
+        manifest = Manifest(
+            header["model"], header["dim"], header["chunking"], backend=header["backend"],
+            documents=self._documents(),
+        )
+        return MilvusView(self, manifest, header["generation"])
+
+    def create(self, manifest: Manifest, *, reset: bool) -> "MilvusView":
+        # Nothing usable is stored when this is called (load gave None, or a
+        # rebuild): drop what may be left and create the collections afresh.
+        with self.lock():
+            for name in (HEADER, DOCUMENTS, PASSAGES):
+                if self.client.has_collection(name):
+                    self.client.drop_collection(name)
+            try:
+                self._create_collections(manifest.dim)
+            except self._fn.MilvusException as exc:
+                raise StoreError(
+                    f"the Milvus store at {self.where} cannot create docqa's collections ({exc}); docqa needs "
+                    "Milvus 2.5 or newer (full-text search with the BM25 function)"
+                ) from exc
+            self._write_header(manifest, 0)
+        self.cache.clear()
+        return MilvusView(self, manifest, 0)
+
+    def lock(self):
+        # Serialises the writers of this machine; writers on several machines
+        # must take turns themselves (Milvus has no transactions to do it).
+        return store.write_lock(self.path, self._lock_timeout_s)
+
+    def latest(self, view: "MilvusView") -> "MilvusView":
+        header = self._header()
+        if header is None or header["generation"] == view.generation:
+            return view
+        return self.load()
+
+    def new_ids(self, manifest: Manifest, doc_id: str, sha256: str, n: int) -> list[int]:
+        return [passage_id(doc_id, sha256, i) for i in range(n)]
+
+    def commit(self, view: "MilvusView", change) -> "MilvusView":
+        c = self.client
+        rows = [
+            self._row(pid, p, change.vectors[n], change.sentences[pid], change.texts[n])
+            for n, (pid, p) in enumerate(sorted(change.passages.items()))
+        ]
+        for i in range(0, len(rows), BATCH):
+            c.upsert(PASSAGES, rows[i : i + BATCH])
+        old, new = view.manifest.documents, change.manifest.documents
+        # Every stored passage of a replaced or removed document goes, found by
+        # doc_id: that also catches those a writer that died mid-commit left.
+        stale_docs = [k for k, d in old.items() if k not in new or new[k].sha256 != d.sha256]
+        stale = set(change.removed)
+        for i in range(0, len(stale_docs), BATCH):
+            expr = f"doc_id in [{', '.join(map(_quote, stale_docs[i : i + BATCH]))}]"
+            stale.update(int(r["id"]) for r in c.query(PASSAGES, filter=expr, output_fields=["id"],
+                                                       consistency_level=STRONG))
+        gone = sorted(stale - set(change.passages))
+        for i in range(0, len(gone), BATCH):
+            c.delete(PASSAGES, ids=gone[i : i + BATCH])
+        # The registry last: until it changes, a crashed commit is redone by the next sync.
+        docs = [_doc_row(d) for k, d in new.items() if old.get(k) is not d]
+        for i in range(0, len(docs), BATCH):
+            c.upsert(DOCUMENTS, docs[i : i + BATCH])
+        gone_docs = [k for k in old if k not in new]
+        for i in range(0, len(gone_docs), BATCH):
+            # A filter we quote ourselves: pymilvus 3.0 does not escape string ids for delete(ids=...).
+            c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(_quote, gone_docs[i : i + BATCH]))}]")
+        if self._lite and (rows or gone):
+            # Milvus Lite 3.x scans its unflushed rows row by row on every search
+            # (the SQuAD dev set's 3.5k passages: seconds a question); flushed,
+            # they are searched through an index. A server indexes growing
+            # segments itself and merges small flushed ones, so it is left alone.
+            c.flush(PASSAGES)
+        generation = view.generation + 1
+        self._write_header(change.manifest, generation)
+        return MilvusView(self, change.manifest, generation)
+
+    # --------------------------------------------------------------- schema
+    def _create_collections(self, dim: int) -> None:
+        c, dt = self.client, self._dt
+        s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("id", dt.INT64, is_primary=True)
+        s.add_field("doc_id", dt.VARCHAR, max_length=4096)
+        s.add_field("vector", dt.FLOAT_VECTOR, dim=dim)
+        # The "standard" analyser only splits and lower-cases: the terms are analysed already.
+        s.add_field("terms", dt.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                    analyzer_params={"type": "standard"})
+        s.add_field("bm25", dt.SPARSE_FLOAT_VECTOR)
+        s.add_field("text", dt.VARCHAR, max_length=MAX_VARCHAR)
+        s.add_field("meta", dt.JSON)
+        s.add_field("sentences", dt.VARCHAR, max_length=MAX_VARCHAR)
+        s.add_function(self._fn.Function(
+            name="terms_bm25", function_type=self._fn.FunctionType.BM25,
+            input_field_names=["terms"], output_field_names=["bm25"],
+        ))
+        try:
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("HNSW"), consistency_level=STRONG)
+        except self._fn.MilvusException as exc:
+            # Milvus Lite 2.5 (the C++ core in local mode) knows only FLAT,
+            # IVF_FLAT and AUTOINDEX: let the engine pick its own.
+            if "index type" not in str(exc).lower():
+                raise
+            c.drop_collection(PASSAGES)
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("AUTOINDEX"),
+                                consistency_level=STRONG)
+        for name, key in ((DOCUMENTS, "doc_id"), (HEADER, "id")):
+            # Milvus wants a vector field in every collection: a constant one here.
+            s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+            if key == "doc_id":
+                s.add_field("doc_id", dt.VARCHAR, max_length=4096, is_primary=True)
+                s.add_field("sha256", dt.VARCHAR, max_length=64)
+            else:
+                s.add_field("id", dt.INT64, is_primary=True)
+            s.add_field("info", dt.JSON)
+            s.add_field("pad", dt.FLOAT_VECTOR, dim=2)
+            ix = c.prepare_index_params()
+            ix.add_index("pad", index_type="FLAT", metric_type="IP")
+            c.create_collection(name, schema=s, index_params=ix, consistency_level=STRONG)
+
+    def _passage_indexes(self, kind: str):
+        ix = self.client.prepare_index_params()
+        ix.add_index("vector", index_type=kind, metric_type="IP", params=HNSW if kind == "HNSW" else {})
+        ix.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": K1, "bm25_b": B})
+        ix.add_index("doc_id", index_type="INVERTED")
+        return ix
+
+    def _write_header(self, manifest: Manifest, generation: int) -> None:
+        info = {"format": FORMAT, "version": FORMAT_VERSION, "model": manifest.model, "dim": manifest.dim,
+                "chunking": manifest.chunking, "backend": manifest.backend, "generation": generation}
+        self.client.upsert(HEADER, [{"id": 0, "info": info, "pad": [1.0, 0.0]}])
+
+    def _header(self) -> dict | None:
+        got = self.client.query(HEADER, ids=[0], output_fields=["info"], consistency_level=STRONG)
+        if not got:
+            return None
+        info = got[0]["info"]
+        if info.get("format") != FORMAT or info.get("version") != FORMAT_VERSION:
+            raise CorruptIndexError(
+                f"the Milvus store at {self.where} holds index format {info.get('format')} "
+                f"{info.get('version')}, this docqa reads {FORMAT} {FORMAT_VERSION}; {REBUILD_HINT}"
+            )
+        return info
+
+    def _documents(self) -> dict[str, DocInfo]:
+        got = self.client.query(DOCUMENTS, filter="", output_fields=_DOC_FIELDS, limit=16_384,
+                                consistency_level=STRONG)
+        if len(got) == 16_384:  # a query's largest page: read them all with an iterator
+            got, it = [], self.client.query_iterator(DOCUMENTS, batch_size=4096, filter="",
+                                                     output_fields=_DOC_FIELDS)
+            while batch := it.next():
+                got += batch
+            it.close()
+        docs = {}
+        for r in got:
+            info = dict(r["info"])
+            n = info.pop("passages")
+            docs[r["doc_id"]] = DocInfo(r["doc_id"], sha256=r["sha256"], passage_ids=PassageIds(r["doc_id"], r["sha256"], n),
+                                        **info)
+        return docs
+
+    def _row(self, pid: int, p: Passage, vector: np.ndarray, sentences: np.ndarray, context: str) -> dict:
+        sv = sentences if sentences.dtype == np.int8 else quantise(sentences)
+        encoded = base64.b64encode(np.ascontiguousarray(sv).tobytes()).decode("ascii")
+        if len(encoded) > MAX_VARCHAR:
+            raise QAError(
+                f"a passage of {p.doc_id} has {len(sv)} sentences, more than a Milvus row holds; "
+                "lower QA_PASSAGE_TOKENS and run `qa index --rebuild`"
+            )
+        meta = {f.name: getattr(p, f.name) for f in fields(Passage) if f.name not in ("passage_id", "doc_id", "text")}
+        return {"id": pid, "doc_id": p.doc_id, "vector": np.asarray(vector, np.float32).tolist(),
+                "terms": " ".join(terms(context)), "text": p.text, "meta": meta, "sentences": encoded}
+
+    # --------------------------------------------------------------- reads
+    def rows(self, ids) -> list["_Row"]:
+        """The rows of passage ``ids`` (KeyError for one not stored), reading the uncached ones in one request."""
+        got = {int(i): self.cache.get(int(i)) for i in ids}
+        missing = [i for i, r in got.items() if r is None]
+        if missing:
+            for r in self.client.get(PASSAGES, ids=missing, output_fields=_ROW_FIELDS, consistency_level=STRONG):
+                got[int(r["id"])] = self.cache.put(r)
+        if None in got.values():
+            raise KeyError(next(i for i, r in got.items() if r is None))
+        return [got[int(i)] for i in ids]
+
+
+def _quote(text: str) -> str:
+    """``text`` as a string literal of Milvus's filter expressions."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _doc_row(d: DocInfo) -> dict:
+    info = {f.name: getattr(d, f.name) for f in fields(DocInfo) if f.name not in ("doc_id", "sha256", "passage_ids")}
+    info["passages"] = len(d.passage_ids)
+    return {"doc_id": d.doc_id, "sha256": d.sha256, "info": info, "pad": [1.0, 0.0]}
+
+
+class _Row:
+    """One passage row as read back: immutable, since its id hashes its content."""
+
+    __slots__ = ("passage", "vector", "sentences")
+
+    def __init__(self, r: dict):
+        m = r["meta"]
+        self.passage = Passage(
+            passage_id=int(r["id"]), doc_id=r["doc_id"], text=r["text"],
+            **{k: v for k, v in m.items() if k != "sentences"}, sentences=tuple(tuple(s) for s in m["sentences"]),
+        )
+        self.vector = np.asarray(r["vector"], np.float32)
+        raw = np.frombuffer(base64.b64decode(r["sentences"]), np.int8)
+        self.sentences = raw.reshape(-1, len(self.vector))
+
+
+class _RowCache:
+    """Recently read passage rows by id; bounded, shared by the views (and threads) of one storage.
+
+    Callers keep the rows they got, so a reset by another thread never loses
+    a row between reading and using it."""
+
+    def __init__(self):
+        self._rows: dict[int, _Row] = {}
+
+    def get(self, pid: int) -> "_Row | None":
+        return self._rows.get(pid)
+
+    def put(self, r: dict) -> "_Row":
+        row = _Row(r)
+        if len(self._rows) >= CACHE_ROWS:
+            self._rows = {}  # cheaper than tracking recency; a question refills what it needs
+        self._rows[row.passage.passage_id] = row
+        return row
+
+    def clear(self) -> None:
+        self._rows = {}
+
+
+class MilvusView:
+    """One state of the registry, with read views that ask Milvus (same attributes as store.Snapshot)."""
+
+    def __init__(self, storage: MilvusStorage, manifest: Manifest, generation: int):
+        self.manifest, self.generation = manifest, generation
+        self.passages = _Passages(storage, manifest)
+        self.vectors = _Vectors(storage, manifest.dim)
+        self.lexical = _Lexical(storage)
+        self.sentences = _Sentences(storage)
+
+
+class _Passages(Mapping):
+    def __init__(self, storage: MilvusStorage, manifest: Manifest):
+        self._storage, self._manifest = storage, manifest
+        self._len = sum(len(d.passage_ids) for d in manifest.documents.values())
+
+    def __getitem__(self, pid: int) -> Passage:
+        return self._storage.rows([pid])[0].passage
+
+    def __iter__(self) -> Iterator[int]:
+        for d in self._manifest.documents.values():
+            yield from d.passage_ids
+
+    def __len__(self) -> int:
+        return self._len
+
+
+class _Vectors:
+    def __init__(self, storage: MilvusStorage, dim: int):
+        self._storage, self.dim = storage, dim
+        self.kind = "milvus"  # HNSW, or the engine's AUTOINDEX
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine scores and ids, [n_queries, k] each, best first; missing slots have id -1."""
+        queries = np.atleast_2d(np.asarray(queries, np.float32))
+        st = self._storage
+        res = st.client.search(
+            PASSAGES, data=queries.tolist(), anns_field="vector", limit=k, output_fields=_ROW_FIELDS,
+            search_params={"metric_type": "IP", "params": {"ef": max(2 * k, 128)}}, consistency_level=STRONG,
+        )
+        scores = np.zeros((len(queries), k), np.float32)
+        ids = np.full((len(queries), k), -1, np.int64)
+        for q, hits in enumerate(res):
+            for n, h in enumerate(hits):
+                row = st.cache.put({"id": h["id"], **h["entity"]})
+                ids[q, n] = h["id"]
+                # The cosine itself, whatever sign or scale the engine reports as distance.
+                scores[q, n] = float(row.vector @ queries[q])
+            order = np.argsort(-scores[q, : len(hits)], kind="stable")
+            scores[q, : len(hits)], ids[q, : len(hits)] = scores[q, order], ids[q, order]
+        return scores, ids
+
+    def reconstruct(self, ids) -> np.ndarray:
+        rows = self._storage.rows(ids)
+        return np.stack([r.vector for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
+
+
+class _Sentences:
+    def __init__(self, storage: MilvusStorage):
+        self._storage = storage
+
+    def get(self, pid: int) -> np.ndarray:
+        return self._storage.rows([pid])[0].sentences.astype(np.float32) / SCALE
+
+
+class _Query:
+    """A question's BM25 request and the scores Milvus gave so far (by passage id)."""
+
+    def __init__(self, text: str):
+        self.text, self.known = text, {}
+
+
+class _Lexical:
+    """BM25 through Milvus's full-text search, with the embedded Bm25's scores/top/lookup verbs."""
+
+    def __init__(self, storage: MilvusStorage):
+        self._storage = storage
+
+    def scores(self, query: str) -> _Query | None:
+        q = " ".join(terms(query))
+        return _Query(q) if q else None
+
+    def _search(self, q: _Query, k: int, filter: str = "", output_fields=None) -> list[int]:
+        res = self._storage.client.search(
+            PASSAGES, data=[q.text], anns_field="bm25", limit=k, filter=filter,
+            output_fields=output_fields or ["doc_id"], search_params={"metric_type": "BM25"},
+            consistency_level=STRONG,
+        )
+        out = []
+        for h in res[0]:
+            # BM25 is never negative: the magnitude is the score whatever sign an engine reports.
+            q.known[int(h["id"])] = abs(float(h["distance"]))
+            out.append(int(h["id"]))
+            if output_fields:
+                self._storage.cache.put({"id": h["id"], **h["entity"]})
+        return out
+
+    def top(self, scores: _Query | None, k: int) -> np.ndarray:
+        """Ids of the (up to) ``k`` best BM25 passages, best first."""
+        if scores is None:
+            return np.zeros(0, np.int64)
+        ids = self._search(scores, k, output_fields=_ROW_FIELDS)
+        return np.asarray([i for i in ids if scores.known[i] > 0], np.int64)
+
+    def lookup(self, scores: _Query | None, ids: np.ndarray) -> np.ndarray:
+        """BM25 scores of ``ids`` (0 for passages without a query term)."""
+        out = np.zeros(len(ids), np.float32)
+        if scores is None or not len(ids):
+            return out
+        missing = [int(i) for i in ids if int(i) not in scores.known]
+        if missing:
+            self._search(scores, len(missing), filter=f"id in {missing}")
+            for i in missing:
+                scores.known.setdefault(i, 0.0)
+        for n, i in enumerate(ids):
+            out[n] = scores.known[int(i)]
+        return out
