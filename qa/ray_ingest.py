@@ -12,8 +12,8 @@ documents changed, which were renamed, and the passage ids, given in the
 order of the sorted corpus files whoever embedded what. Results are matched
 to their document by doc id and its text's SHA-256, never by arrival order.
 Workers run the same chunk_document/embed_documents code as the plain path,
-so passages are identical; vectors agree within float rounding (the int8
-model quantises each batch's activations on their own range).
+so passages and vectors are identical (the model embeds one text per run,
+so a vector does not depend on how the work was split).
 
 On a cluster, the corpus folder and the model cache must be at the same
 paths on every node (a shared file system), and docqa installed there.
