@@ -37,6 +37,7 @@ on the same cores as docqa: a cluster's latency adds its network and nodes.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import shutil
@@ -253,7 +254,7 @@ def main() -> int:
     ap.add_argument("--only", choices=["ingest", "latency"])
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the engine
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the engine is stopped, the folder removed
     # pymilvus logs the engine's refusal of HNSW (the store falls back to AUTOINDEX) with a
     # traceback; its import configures its loggers, so quieten them after it.
     import pymilvus  # noqa: F401
@@ -261,26 +262,25 @@ def main() -> int:
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     print(f"Machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="docqa-mspeed-"))
+    # At exit, after Milvus Lite's own shutdown (registered later, so run first), which writes its files once more.
+    atexit.register(shutil.rmtree, work, True)
     model = TimedModel(load_embedder(qa.Settings()))
     model.embed(["warm-up"])  # the model loaded before any clock starts
-    try:
-        with milvus_engine(work / "engine") if not args.skip_engine else _nothing() as (engine_uri, engine_pid):
-            uris = stores(args, work, engine_uri)
-            folder = None
-            if args.only != "latency":
-                folder = section_ingest(args, work, model, uris)
-            if args.only != "ingest":
-                source = args.index
-                if source is None:
-                    if folder is None:
-                        raise SystemExit("--only latency needs --index")
-                    source = work / "padded"
-                    t0 = time.perf_counter()
-                    padded_copy(folder, source, args.size)
-                    print(f"  padded to {args.size:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-                section_latency(args, work, model, uris, source, engine_pid)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with milvus_engine(work / "engine") if not args.skip_engine else _nothing() as (engine_uri, engine_pid):
+        uris = stores(args, work, engine_uri)
+        folder = None
+        if args.only != "latency":
+            folder = section_ingest(args, work, model, uris)
+        if args.only != "ingest":
+            source = args.index
+            if source is None:
+                if folder is None:
+                    raise SystemExit("--only latency needs --index")
+                source = work / "padded"
+                t0 = time.perf_counter()
+                padded_copy(folder, source, args.size)
+                print(f"  padded to {args.size:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+            section_latency(args, work, model, uris, source, engine_pid)
     return 0
 
 
