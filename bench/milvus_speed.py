@@ -42,9 +42,7 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,10 +58,10 @@ from qa import milvus_store  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluate import BATCH_DOCS, load_dataset  # noqa: E402
 
+from milvus_engine import EngineError, engine_binary, running_engine  # noqa: E402
 from milvus_quality import copy_to  # noqa: E402
 from speed import DATA, machine, padded_copy, table  # noqa: E402
 
-ENGINE_GLOB = "bench/.milvus25/lib/python3*/site-packages/milvus_lite/lib/milvus"
 WARM_UP = 20  # questions asked before the clock starts: first calls allocate and fill caches
 
 
@@ -94,38 +92,16 @@ class TimedModel:
 
 @contextmanager
 def milvus_engine(folder: Path):
-    """URI and process id of the real Milvus engine, started on a free local port and stopped on exit."""
-    named = os.environ.get("MILVUS_SERVER_BIN")
-    binary = Path(named) if named else next(iter(sorted(ROOT.glob(ENGINE_GLOB))), None)
-    if binary is None or not binary.is_file():
+    """URI and process id of the real Milvus engine (bench/milvus_engine.py), stopped on exit."""
+    binary = engine_binary()
+    if binary is None:
         raise SystemExit("no Milvus engine: run `bash bench/milvus_engine.sh`, "
                          "set MILVUS_SERVER_BIN, or pass --skip-engine")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "server.log", "wb") as log:
-        proc = subprocess.Popen([str(binary), str(folder / "engine.db"), f"127.0.0.1:{port}", "ERROR"],
-                                env={**os.environ, "LD_LIBRARY_PATH": str(binary.parent)},
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"the Milvus engine did not start; see {folder / 'server.log'}") from None
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}", proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    try:
+        with running_engine(binary, folder) as (uri, pid):
+            yield uri, pid
+    except EngineError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 NAMES = {"folder": "index folder", "lite": "Milvus Lite 3.2.2 (in process)", "engine": "Milvus 2.5.1 engine (gRPC)"}

@@ -4,6 +4,7 @@ bundled model for everything a user would see, and throw-away folders."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import shutil
@@ -79,52 +80,27 @@ def seed_index(tmp_path_factory, real_embedder):
     return idx
 
 
-# The contract test's real Milvus engine: the C++ server that milvus-lite 2.5
-# wheels ship (bench/milvus_engine.sh installs it into bench/.milvus25), run as
-# a process on a local port, so the store talks to it over gRPC exactly as to
-# a Milvus server. MILVUS_SERVER_BIN points at another copy of the binary.
-ENGINE_GLOB = "bench/.milvus25/lib/python3*/site-packages/milvus_lite/lib/milvus"
-
-
-def _engine_binary() -> Path | None:
-    named = os.environ.get("MILVUS_SERVER_BIN")
-    if named:
-        return Path(named) if Path(named).is_file() else None
-    return next(iter(sorted(ROOT.glob(ENGINE_GLOB))), None)
+def _engine():
+    # The contract test's real Milvus engine: started by bench/milvus_engine.py,
+    # which bench/milvus_speed.py uses too (loaded by path: bench/ is not a package).
+    spec = importlib.util.spec_from_file_location("docqa_milvus_engine", ROOT / "bench" / "milvus_engine.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory):
     """URI of a real Milvus engine (milvus-lite 2.5's C++ server) on a free local port."""
-    import socket
-    import subprocess
-    import time
-
-    binary = _engine_binary()
+    engine = _engine()
+    binary = engine.engine_binary()
     if binary is None:
         pytest.skip("no real Milvus engine here: run `bash bench/milvus_engine.sh` (installs milvus-lite 2.5.1's server)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = tmp_path_factory.mktemp("milvus-server")
-    log = open(base / "server.log", "wb")
-    env = {**os.environ, "LD_LIBRARY_PATH": str(binary.parent)}
-    proc = subprocess.Popen([str(binary), str(base / "engine.db"), f"127.0.0.1:{port}", "ERROR"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the Milvus engine did not start; see {base / 'server.log'}")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    try:
+        with engine.running_engine(binary, tmp_path_factory.mktemp("milvus-server")) as (uri, _):
+            yield uri
+    except engine.EngineError as exc:
+        pytest.fail(str(exc))
 
 
 MILVUS_STORES = ["milvus-lite", pytest.param("milvus-server", marks=pytest.mark.slow)]
