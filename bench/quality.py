@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-queries", type=int, metavar="N", help="ask N questions per dataset (fixed-seed sample)")
     p.add_argument("--passage-tokens", type=int, help="override the shipped passage length")
     p.add_argument("-k", type=int, default=DEFAULT_K,
-                   help="hits (passages) asked per question; BEIR scores the first 10 distinct documents among them")
+                   help="hits (passages) asked per question first; BEIR asks more until 10 distinct documents are ranked")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = p.parse_args(argv)

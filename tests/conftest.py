@@ -126,6 +126,11 @@ def _store(request, folders, tmp_path):
     pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
     if request.param == "milvus-lite":
         return folders.replace(store_uri=str(tmp_path / "m.db"))
+    return folders.replace(store_uri=empty_milvus_server(request))
+
+
+def empty_milvus_server(request) -> str:
+    """URI of the session's real Milvus engine, with no docqa collections in it."""
     uri = request.getfixturevalue("milvus_server")
     from pymilvus import MilvusClient
 
@@ -135,4 +140,4 @@ def _store(request, folders, tmp_path):
     for name in (milvus_store.HEADER, milvus_store.DOCUMENTS, milvus_store.PASSAGES):
         client.drop_collection(name)  # one server for the session: each test starts empty
     client.close()
-    return folders.replace(store_uri=uri)
+    return uri

@@ -72,6 +72,27 @@ def test_document_counts_at_rank_of_best_passage():
     assert (s.recall1, s.recall5, s.recall10) == (0.0, 1.0, 1.0)
 
 
+def test_beir_ranking_asks_more_passages_until_10_documents_are_ranked():
+    # Three passages a document: 10 passages rank only 4 documents, and a
+    # relevant 8th document would count as missing from the top 10.
+    docs = [f"d{n // 3}" for n in range(60)]
+    asked = []
+
+    class Index:
+        def search(self, question, k):
+            asked.append(k)
+            return [SimpleNamespace(passage=SimpleNamespace(doc_id=d)) for d in docs[:k]]
+
+    ranking = ev.document_ranking(Index(), "q", Index().search("q", 10), 10)
+    assert ranking[:10] == [f"d{n}" for n in range(10)] and asked == [10, 20, 40]
+    assert ev.score_beir(ranking, EvalQuery("q", "?", relevant={"d7": 1})).recall10 == 1.0
+    # An index with fewer passages than asked for has nothing more to give: no loop.
+    docs[:] = docs[:12]
+    asked.clear()
+    assert ev.document_ranking(Index(), "q", Index().search("q", 10), 10) == ["d0", "d1", "d2", "d3"]
+    assert asked == [10, 20]
+
+
 def test_scores_are_cut_at_10_whatever_the_number_of_hits():
     q = EvalQuery("q", "?", relevant={"a": 1})
     many = [f"d{i}" for i in range(12)] + ["a"]  # e.g. from k=30 hits: a is the 13th document

@@ -96,6 +96,17 @@ def test_documents_table_escapes_names():
     assert "No documents yet" in render.documents_html([])
 
 
+def test_documents_table_is_capped_and_says_how_many_there_are():
+    # The table goes out with every page load: a large corpus must not make the page megabytes.
+    docs = [SimpleNamespace(title=f"Doc {n}", source=f"d{n}.txt", doc_id=f"d{n}.txt", passage_ids=[n], chars=10,
+                            format="text", pages=0, warnings=[]) for n in range(5)]
+    html = render.documents_html(docs, limit=2)
+    assert html.count("<tr><td>") == 2 and "Doc 1" in html and "Doc 2" not in html
+    assert "5 documents, 5 passages" in html and "qa list" in html
+    full = render.documents_html(docs)
+    assert full.count("<tr><td>") == 5 and "qa list" not in full
+
+
 def test_follow_up_search_is_shown():
     h = hit(1, FESTIVAL)
     assert "follow-up" not in render.answer_html(qa.Answer("when?", (h,), True, "", "when?"))

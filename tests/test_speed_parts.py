@@ -137,11 +137,11 @@ def test_a_torch_index_answers_the_seed_question_like_the_shipped_one(tmp_path, 
 def test_bm25_matches_bm25s_and_is_the_same_over_segments():
     import bm25s
 
-    from qa.lexical import Bm25, LexicalIndex, terms
+    from qa.lexical import B, K1, Bm25, LexicalIndex, terms
 
     texts = [f"document {i} about {'tea ' * (i % 4)}kettles and {'wind ' * (i % 3)}kites number{i % 7}" for i in range(60)]
     ids = np.arange(60)
-    oracle = bm25s.BM25()
+    oracle = bm25s.BM25(k1=K1, b=B)
     oracle.index([terms(t) for t in texts], show_progress=False)
     whole = Bm25([LexicalIndex.build(ids, texts)])
     parts = [LexicalIndex.build(ids[:25], texts[:25]), LexicalIndex.build(ids[25:], texts[25:])]
