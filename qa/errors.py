@@ -48,3 +48,7 @@ class MissingExtraError(QAError):
 
 class StoreError(QAError):
     """The configured store (QA_STORE_URI) cannot be used: unknown, unreachable or not installed."""
+
+
+class ImportUnsupportedError(StoreError):
+    """QA_STORE_IMPORT_DIR is set, but the Milvus server has no bulk import (the store then upserts)."""

@@ -39,12 +39,20 @@ registry: a reader asking in between may see a changed document's old and
 new passages together, never none of them, and a writer that dies midway
 leaves the registry as it was, so the next sync does the change again (the
 same ids: nothing is duplicated, and what it had left is deleted).
+
+With ``QA_STORE_IMPORT_DIR`` set and a Milvus server (not Lite), a commit of
+``milvus_import.IMPORT_ROWS`` new passages or more loads them with the
+server's bulk import (Parquet files in that folder) in place of the upserts;
+the same order follows, and import deletes the ids before inserting them, so
+a commit done again still duplicates nothing. A server without import gets
+upserts, after one warning.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -52,9 +60,10 @@ from typing import Iterator
 
 import numpy as np
 
-from . import store
-from .errors import CorruptIndexError, QAError, StoreError
+from . import milvus_import, store
+from .errors import CorruptIndexError, ImportUnsupportedError, QAError, StoreError
 from .lexical import K1, B, terms
+from .milvus_import import quote
 from .sentvectors import SCALE, quantise
 from .settings import Settings
 from .store import DocInfo, Manifest, FORMAT, FORMAT_VERSION
@@ -70,6 +79,7 @@ HNSW = {"M": 16, "efConstruction": 200}
 CACHE_ROWS = 8192  # passage rows kept in memory (a question touches at most ~130)
 _ROW_FIELDS = ["doc_id", "vector", "text", "meta", "sentences"]
 _DOC_FIELDS = ["doc_id", "sha256", "info"]
+log = logging.getLogger("docqa.milvus")
 
 
 def _pymilvus():
@@ -120,6 +130,10 @@ class MilvusStorage:
         except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
             raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
         self.cache = _RowCache()
+        # Milvus Lite has no bulk import, and reads no files for it: the setting is for servers.
+        folder = settings.store_import_dir.strip()
+        self._import_dir = milvus_import.check_folder(folder) if folder and not self._lite else None
+        self._import_alias = None
 
     # ------------------------------------------------------------ the seam
     def load(self) -> "MilvusView | None":
@@ -175,15 +189,16 @@ class MilvusStorage:
             self._row(pid, p, change.vectors[n], change.sentences[pid], change.texts[n])
             for n, (pid, p) in enumerate(sorted(change.passages.items()))
         ]
-        for i in range(0, len(rows), BATCH):
-            c.upsert(PASSAGES, rows[i : i + BATCH])
+        if not self._imported(rows):
+            for i in range(0, len(rows), BATCH):
+                c.upsert(PASSAGES, rows[i : i + BATCH])
         old, new = view.manifest.documents, change.manifest.documents
         # Every stored passage of a replaced or removed document goes, found by
         # doc_id: that also catches those a writer that died mid-commit left.
         stale_docs = [k for k, d in old.items() if k not in new or new[k].sha256 != d.sha256]
         stale = set(change.removed)
         for i in range(0, len(stale_docs), BATCH):
-            expr = f"doc_id in [{', '.join(map(_quote, stale_docs[i : i + BATCH]))}]"
+            expr = f"doc_id in [{', '.join(map(quote, stale_docs[i : i + BATCH]))}]"
             stale.update(int(r["id"]) for r in c.query(PASSAGES, filter=expr, output_fields=["id"],
                                                        consistency_level=STRONG))
         gone = sorted(stale - set(change.passages))
@@ -196,7 +211,7 @@ class MilvusStorage:
         gone_docs = [k for k in old if k not in new]
         for i in range(0, len(gone_docs), BATCH):
             # A filter we quote ourselves: pymilvus 3.0 does not escape string ids for delete(ids=...).
-            c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(_quote, gone_docs[i : i + BATCH]))}]")
+            c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(quote, gone_docs[i : i + BATCH]))}]")
         if self._lite and (rows or gone):
             # Milvus Lite 3.x scans its unflushed rows row by row on every search
             # (the SQuAD dev set's 3.5k passages: seconds a question); flushed,
@@ -206,6 +221,27 @@ class MilvusStorage:
         generation = view.generation + 1
         self._write_header(change.manifest, generation)
         return MilvusView(self, change.manifest, generation)
+
+    def _imported(self, rows: list[dict]) -> bool:
+        """Whether ``rows`` went in through the server's bulk import; False: the caller upserts them."""
+        if self._import_dir is None or len(rows) < milvus_import.IMPORT_ROWS:
+            return False
+        if self._import_alias is None:
+            # The import calls live in pymilvus's connection registry, not on MilvusClient.
+            try:
+                # Named by the URI: pymilvus keeps aliases for the process, and refuses
+                # one that already names another server.
+                self._import_alias = milvus_import.connect(f"docqa-import {self.where}", self.where)
+            except Exception as exc:  # pymilvus's own types, as in __init__
+                raise StoreError(f"cannot open the Milvus store at {self.where} for a bulk import ({exc}); "
+                                 "start the server, or unset QA_STORE_IMPORT_DIR to write with upserts") from exc
+        try:
+            milvus_import.bulk_import(self._import_alias, PASSAGES, rows, self._import_dir)
+        except ImportUnsupportedError as exc:
+            log.warning("%s", exc)
+            self._import_dir = None  # asked once: this server will not learn it while we run
+            return False
+        return True
 
     # --------------------------------------------------------------- schema
     def _create_collections(self, dim: int) -> None:
@@ -314,11 +350,6 @@ class MilvusStorage:
         if None in got.values():
             raise KeyError(next(i for i, r in got.items() if r is None))
         return [got[int(i)] for i in ids]
-
-
-def _quote(text: str) -> str:
-    """``text`` as a string literal of Milvus's filter expressions."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _doc_row(d: DocInfo) -> dict:

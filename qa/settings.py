@@ -40,6 +40,17 @@ class Settings:
             "server (2.5 or newer: full-text BM25 search). Milvus needs `pip install 'docqa[milvus]'`.",
         },
     )
+    store_import_dir: str = field(
+        default="",
+        metadata={
+            "help": "A folder that both docqa and the Milvus server read at the same absolute path (the "
+            "server's local storage or a shared mount). When set and store_uri is a Milvus server (not "
+            "Milvus Lite), a commit of many new passages (50,000 or more) writes them there as Parquet "
+            "files and the server bulk-imports them, instead of receiving them as upserts. A server "
+            "without bulk import gets upserts, after one warning. Not for a server that keeps its data "
+            "in S3 or MinIO (it reads import files from its bucket). Empty (the default): upserts.",
+        },
+    )
     model: str = field(
         default=BUNDLED_MODEL,
         metadata={
