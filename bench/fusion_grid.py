@@ -1,0 +1,99 @@
+"""How BM25's k1/b and the dense weight move nDCG@10: one table per development set.
+
+    PYTHONPATH=. python bench/fusion_grid.py ../shared/data/scifact-train [--index FOLDER]
+    PYTHONPATH=. python bench/fusion_grid.py ../shared/data/squad-v1.1-dev/dev-v1.1.json --limit-queries 1000
+
+Every passage is scored for every question (exact cosine and exhaustive BM25,
+no candidate cut-off, no collapsing), so a cell is the fusion rule alone:
+``w * cosine + (1 - w) * bm25 / max bm25``. BEIR is scored per document (best
+passage first, 10 documents), SQuAD per passage as `qa eval` does. With a
+deep enough candidate list the shipped pipeline gives the same figures (the
+SciFact cell for the shipped setting equals `qa eval`'s nDCG@10 to 4 places).
+
+The index is built with the shipped settings (as `qa eval` does; SciFact takes
+about 8 minutes here) unless ``--index`` names one built earlier from the same
+dataset; BM25 constants are applied at question time, so one index serves
+every cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import qa  # noqa: E402
+from qa import lexical  # noqa: E402
+from qa.evaluate import binary_scores, build_index, distinct, load_dataset, ndcg_at_k, sample_queries, squad_relevant  # noqa: E402
+
+BM25_CONSTANTS = [(1.5, 0.75), (1.2, 0.75), (1.2, 0.5), (0.9, 0.4)]
+DENSE_WEIGHTS = [0.5, 0.6, 0.65, 0.7, 0.75]
+DEPTH = 80  # passages ranked per question: enough for 10 distinct SciFact documents
+
+
+def ndcg(scores: np.ndarray, passages, queries, kind: str) -> float:
+    """Mean nDCG@10 of ranking passages by ``scores`` [questions, passages]."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :DEPTH]
+    total = 0.0
+    for row, q in zip(order, queries):
+        if kind == "beir":
+            total += ndcg_at_k(distinct(passages[i].doc_id for i in row), q.relevant, 10)
+        else:
+            p = [passages[i] for i in row[:10]]
+            total += binary_scores([squad_relevant(x.doc_id, x.start, x.end, x.text, q) for x in p], 10)[0]
+    return total / len(queries)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dataset")
+    ap.add_argument("--index", help="an index folder built from this dataset with the shipped settings")
+    ap.add_argument("--limit-queries", type=int, metavar="N")
+    args = ap.parse_args(argv)
+    ds = load_dataset(args.dataset)
+    queries = sample_queries(ds.queries, args.limit_queries)
+    settings = qa.Settings()  # shipped defaults, not the environment
+    with tempfile.TemporaryDirectory(prefix="docqa-grid-") as tmp:
+        folder = Path(args.index) if args.index else Path(tmp) / "index"
+        if not args.index:
+            build_index(ds, folder, settings)
+        idx = qa.Index.open(folder, settings=settings)
+        snap = idx._snap
+        bm25 = snap.lexical
+        passages = [snap.passages[int(i)] for i in bm25.ids]
+        cosine = idx.embedder.embed([q.text for q in queries]) @ snap.vectors.reconstruct(bm25.ids).T
+        shipped = (lexical.K1, lexical.B, settings.dense_weight)
+        dense_only = ndcg(cosine, passages, queries, ds.kind)
+        rows = []
+        try:
+            for k1, b in BM25_CONSTANTS:
+                lexical.K1, lexical.B = k1, b  # read by Bm25 at question time
+                lex = np.stack([bm25.dense(bm25.scores(q.text)) for q in queries])
+                top = lex.max(axis=1, keepdims=True)
+                norm = lex / np.where(top > 0, top, 1)
+                cells = [f"{ndcg(lex, passages, queries, ds.kind):.4f}"]
+                for w in DENSE_WEIGHTS:
+                    v = ndcg(w * cosine + (1 - w) * norm, passages, queries, ds.kind)
+                    cells.append(f"**{v:.4f}**" if (k1, b, w) == shipped else f"{v:.4f}")
+                rows.append([f"k1 {k1}, b {b}", *cells])
+        finally:
+            lexical.K1, lexical.B = shipped[:2]
+    head = ["BM25", "BM25 only (w=0)", *[f"w={w}" for w in DENSE_WEIGHTS]]
+    print(f"\n### {ds.name}: nDCG@10, {len(queries)} questions, {len(passages):,} passages "
+          f"(shipped: k1 {shipped[0]}, b {shipped[1]}, w {shipped[2]}, in bold)\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print(f"\nDense only (w=1): {dense_only:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
