@@ -21,10 +21,11 @@ The ``terms`` field holds the passage's context (title, heading, text)
 already analysed by lexical.terms (lower-cased, stemmed, stopwords out), and
 questions are analysed the same way: Milvus's analysers differ between
 versions (Milvus Lite 3.x has no stemmer), this way every engine counts the
-very terms the embedded BM25 counts. Milvus computes BM25 itself (k1 1.5, b
-0.75, as bm25s); the fusion above the seam divides it by the question's best
-BM25 score, so only its ratios matter, and its sign is taken off (Milvus Lite
-3.x returns BM25 scores negated). Dense scores are recomputed here from the
+very terms the embedded BM25 counts. Milvus computes BM25 itself, with the
+embedded store's k1 and b given as index parameters (Milvus Lite 3.2 ignores
+them and uses 1.5 and 0.75); the fusion above the seam divides it by the
+question's best BM25 score, so only its ratios matter, and its sign is taken
+off (Milvus Lite 3.x returns BM25 scores negated). Dense scores are recomputed here from the
 returned vectors, whatever distance convention an engine uses.
 
 Passage ids are a 63-bit BLAKE2b hash of (doc_id, sha256 of the text, passage
