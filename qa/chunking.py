@@ -148,6 +148,7 @@ def chunk_text(
     """
     if max_tokens < 1:
         raise ValueError("max_tokens must be positive")
+    count = _remembering(count)  # fit_span counts each sentence; the sizes below ask again
     sentences: list[tuple[int, int]] = []
     for s, e in split_sentences(text):
         sentences += fit_span(text, s, e, max_tokens, count)
@@ -157,13 +158,15 @@ def chunk_text(
     i = 0
     while i < len(sentences):
         j, used = i, 0
-        # The join of sentences can tokenise to a little more than the sum of
-        # the parts (whitespace between them), so check the real span too.
         while j < len(sentences) and (j == i or used + sizes[j] <= max_tokens):
-            if j > i and count(text[sentences[i][0] : sentences[j][1]]) > max_tokens:
-                break
             used += sizes[j]
             j += 1
+        # The join of sentences can tokenise to a little more than the sum of
+        # the parts (whitespace between them), so check the real span too, and
+        # give back sentences from the end until it fits. (Once per chunk, not
+        # once per sentence: counting is most of the chunker's time.)
+        while j - 1 > i and count(text[sentences[i][0] : sentences[j - 1][1]]) > max_tokens:
+            j -= 1
         start, end = sentences[i][0], sentences[j - 1][1]
         chunks.append(Chunk(start, end, text[start:end], tuple(sentences[i:j])))
         if j >= len(sentences):
@@ -176,6 +179,18 @@ def chunk_text(
             kept += sizes[back]
         i = back
     return chunks
+
+
+def _remembering(count: TokenCounter) -> TokenCounter:
+    """``count`` with its answers kept for the length of one chunk_text call."""
+    known: dict[str, int] = {}
+
+    def counted(text: str) -> int:
+        if text not in known:
+            known[text] = count(text)
+        return known[text]
+
+    return counted
 
 
 def line_number(text: str, offset: int) -> int:

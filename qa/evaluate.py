@@ -122,6 +122,7 @@ class EvalResult:
     k: int = DEFAULT_K  # hits asked per question (metrics are always @10)
     evidence_accuracy: float | None = None  # SQuAD only
     evidence_accuracy_relevant: float | None = None  # SQuAD only: among top hits that are relevant
+    sentence_weight: float | None = None  # share of the dense score from the best sentence
     per_query: tuple[QueryScore, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
@@ -453,6 +454,7 @@ def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int
         build_s=build_s,
         search_s=search_s,
         dense_weight=index.settings.dense_weight,
+        sentence_weight=index.settings.sentence_weight,
         passage_tokens=index.settings.passage_tokens,
         k=k,
         evidence_accuracy=ev,
@@ -524,6 +526,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--split", help="BEIR qrels split (default: test, dev or train, whichever exists)")
     p.add_argument("--limit-queries", type=int, metavar="N", help="ask only N questions, drawn with a fixed seed")
     p.add_argument("--dense-weight", type=float, help="weight of the dense score in fusion (1 dense-only, 0 BM25-only)")
+    p.add_argument("--sentence-weight", type=float,
+                   help="share of the dense score from the passage's best sentence (0 passage vectors only)")
     p.add_argument("--passage-tokens", type=int, help="target passage length in model tokens")
     p.add_argument(
         "-k", type=int, default=DEFAULT_K,
@@ -550,11 +554,15 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.dense_weight is not None and not 0.0 <= args.dense_weight <= 1.0:
         raise QAError(f"--dense-weight must be between 0 and 1, not {args.dense_weight}")
+    if args.sentence_weight is not None and not 0.0 <= args.sentence_weight <= 1.0:
+        raise QAError(f"--sentence-weight must be between 0 and 1, not {args.sentence_weight}")
     if args.passage_tokens is not None and args.passage_tokens < 1:
         raise QAError(f"--passage-tokens must be positive, not {args.passage_tokens}")
     if args.k < 1:
         raise QAError(f"-k must be at least 1, not {args.k}")
-    settings = Settings.from_env(dense_weight=args.dense_weight, passage_tokens=args.passage_tokens)
+    settings = Settings.from_env(
+        dense_weight=args.dense_weight, sentence_weight=args.sentence_weight, passage_tokens=args.passage_tokens
+    )
     dataset = load_dataset(args.dataset, args.split)
     queries = sample_queries(dataset.queries, args.limit_queries)
     quiet = args.quiet or args.json
@@ -569,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
-        label = f"{result.dataset} (dense {result.dense_weight:g}, {result.passage_tokens} tok)"
+        label = (f"{result.dataset} (dense {result.dense_weight:g}, sentence {result.sentence_weight:g}, "
+                 f"{result.passage_tokens} tok)")
         print(format_table([(label, result)]))
         print(f"{result.documents} documents; build {result.build_s:.1f} s, search {result.search_s:.1f} s")
     return 0

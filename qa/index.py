@@ -397,7 +397,8 @@ class Index:
         ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], snap.lexical.top(bm25, CANDIDATES)]))
         dense = snap.vectors.reconstruct(ids) @ qv
         lexical = snap.lexical.lookup(bm25, ids)
-        ranked = fuse(ids, dense, lexical, self.settings.dense_weight)
+        sentence = best_sentence_cosines(snap.sentences, ids, qv, dense)
+        ranked = fuse(ids, dense, lexical, self.settings.dense_weight, sentence, self.settings.sentence_weight)
         cand = {int(i): snap.passages[int(i)] for i in ids}  # one lookup each, not one per comparison
         top = collapse(
             ranked,
@@ -443,7 +444,7 @@ class Index:
                     score=s.fused,
                     citation=_citation(n + 1, p),
                     evidence=Evidence(a, b, texts[i], float(sims[i])),
-                    explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text)),
+                    explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text), s.sentence),
                 )
             )
         # The short answer quotes hits that answer on their own (the best one always).
@@ -458,6 +459,14 @@ class Index:
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
         )
         return hits, quotes
+
+
+def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per candidate passage, the cosine of ``qv`` and its best-matching sentence
+    (stored vectors, no model call); ``fallback`` (the passage's own cosine)
+    where a passage has no sentence vectors."""
+    best = sentences.best(ids, qv)
+    return np.where(np.isnan(best), fallback, best).astype(np.float32)
 
 
 def read_documents(paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[str]]:

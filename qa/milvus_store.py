@@ -462,6 +462,14 @@ class _Sentences:
     def get(self, pid: int) -> np.ndarray:
         return self._storage.rows([pid])[0].sentences.astype(np.float32) / SCALE
 
+    def best(self, ids, query: np.ndarray) -> np.ndarray:
+        """Per id, the best cosine of ``query`` with one of its sentences (NaN: none);
+        the rows are the ones the candidates' vectors were just read with (cached)."""
+        q = np.asarray(query, np.float32)
+        return np.asarray(
+            [float((r.sentences.astype(np.float32) @ q).max()) / SCALE if len(r.sentences) else np.nan
+             for r in self._storage.rows(ids)], np.float32)
+
 
 class _Query:
     """A question's BM25 request and the scores Milvus gave so far (by passage id)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import mmap
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +25,16 @@ def _parse(raw: bytes) -> Passage:
     p = json.loads(raw)
     p["sentences"] = tuple(tuple(s) for s in p["sentences"])
     return Passage(**p)
+
+
+_FIELDS = tuple(f.name for f in fields(Passage))
+
+
+def _fields(p: Passage) -> dict:
+    # A Passage's fields are plain values and tuples: json writes them as they
+    # are, so dataclasses.asdict's deep copy (1.1 of the 1.4 s that writing 3,500
+    # passages took, cProfile) is not needed.
+    return {name: getattr(p, name) for name in _FIELDS}
 
 
 class PassageTable(Mapping):
@@ -77,6 +87,6 @@ class PassageTable(Mapping):
         with open(folder / "passages.jsonl", "wb") as fh:
             for pid in self.ids:
                 start = fh.tell()
-                fh.write(json.dumps(asdict(self[int(pid)]), ensure_ascii=False).encode("utf-8") + b"\n")
+                fh.write(json.dumps(_fields(self[int(pid)]), ensure_ascii=False).encode("utf-8") + b"\n")
                 rows.append((int(pid), start, fh.tell() - 1))
         np.save(folder / "passages.idx.npy", np.asarray(rows, np.int64).reshape(-1, 3), allow_pickle=False)

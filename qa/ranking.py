@@ -13,28 +13,40 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Scored:
-    """A candidate passage with its two scores and the fused one."""
+    """A candidate passage with its scores and the fused one."""
 
     passage_id: int
-    dense: float
-    lexical: float
+    dense: float  # cosine of the question and the whole passage
+    lexical: float  # BM25
     fused: float
+    sentence: float = 0.0  # cosine of the question and the passage's best-matching sentence
 
 
 def fuse(
-    ids: np.ndarray, dense: np.ndarray, lexical: np.ndarray, dense_weight: float
+    ids: np.ndarray,
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    dense_weight: float,
+    sentence: np.ndarray | None = None,
+    sentence_weight: float = 0.0,
 ) -> list[Scored]:
-    """Convex combination of cosine and max-normalised BM25, best first.
+    """Convex combination of the dense side and max-normalised BM25, best first.
 
-    Cosine is already on a fixed scale; BM25 is not (it grows with query
-    length and corpus statistics), so it is divided by the query's best BM25
-    score. Ties break on passage id, so equal input gives equal output.
+    The dense side is the passage's cosine, blended with its best sentence's
+    cosine by ``sentence_weight``: a question usually asks about one sentence,
+    whose match a whole-passage vector dilutes. Cosines are already on a fixed
+    scale; BM25 is not (it grows with query length and corpus statistics), so it
+    is divided by the query's best BM25 score. Ties break on passage id, so
+    equal input gives equal output.
     """
+    sentence = dense if sentence is None else sentence
+    meaning = (1.0 - sentence_weight) * dense + sentence_weight * sentence
     lex_max = float(lexical.max()) if len(lexical) and lexical.max() > 0 else 1.0
-    fused = dense_weight * dense + (1.0 - dense_weight) * (lexical / lex_max)
+    fused = dense_weight * meaning + (1.0 - dense_weight) * (lexical / lex_max)
     order = np.lexsort((np.asarray(ids), -fused))  # best first, ties by passage id
-    return [Scored(int(i), float(d), float(x), float(f)) for i, d, x, f in
-            zip(np.asarray(ids)[order].tolist(), dense[order].tolist(), lexical[order].tolist(), fused[order].tolist())]
+    return [Scored(int(i), float(d), float(x), float(f), float(m)) for i, d, x, f, m in
+            zip(np.asarray(ids)[order].tolist(), dense[order].tolist(), lexical[order].tolist(),
+                fused[order].tolist(), sentence[order].tolist())]
 
 
 def overlap_fraction(a: tuple[int, int], b: tuple[int, int]) -> float:

@@ -207,6 +207,16 @@ class Sentences:
     def get(self, pid: int) -> np.ndarray:
         return self._passages.segment_of(pid).sentences.get(pid)
 
+    def best(self, ids, query: np.ndarray) -> np.ndarray:
+        """Per id, the best cosine of ``query`` with one of its sentences (NaN: none)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.full(len(ids), np.nan, np.float32)
+        which = self._passages.segment_index(ids)
+        for n in np.unique(which):
+            rows = np.flatnonzero(which == n)
+            out[rows] = self._passages.segments[n].sentences.best(ids[rows], query)
+        return out
+
 
 @dataclass
 class Views:

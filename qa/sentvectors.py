@@ -38,6 +38,28 @@ class SentenceVectors:
             raise KeyError(pid)
         return self._data[self._starts[i] : self._starts[i + 1]].astype(np.float32) / SCALE
 
+    def best(self, pids, query: np.ndarray) -> np.ndarray:
+        """Per passage id, the highest cosine of ``query`` with one of its sentences
+        (NaN for a passage with none). One gather and one product for all ids: this
+        runs for every candidate of every question."""
+        pids = np.asarray(pids, np.int64)
+        rows = np.searchsorted(self._pids, pids)
+        known = rows < len(self._pids)
+        known[known] = self._pids[rows[known]] == pids[known]
+        if not known.all():
+            raise KeyError(int(pids[~known][0]))
+        first, counts = self._starts[rows], np.diff(self._starts)[rows]
+        out = np.full(len(pids), np.nan, np.float32)
+        have = counts > 0
+        if not have.any():
+            return out
+        first, counts = first[have], counts[have]
+        before = np.cumsum(counts) - counts  # where each passage's sentences begin in the gather
+        flat = np.repeat(first - before, counts) + np.arange(int(counts.sum()))
+        sims = (self._data[flat].astype(np.float32) @ np.asarray(query, np.float32)) / SCALE
+        out[have] = np.maximum.reduceat(sims, before)
+        return out
+
     def changed(self, removed, added: dict[int, np.ndarray]) -> "SentenceVectors":
         """A copy without ``removed`` passage ids and with ``added`` (pid -> float or int8 rows)."""
         gone = np.asarray(sorted(removed), np.int64)

@@ -89,6 +89,7 @@ class Explanation:
     lexical: float  # BM25 score (0 when the lexical side did not return it)
     fused: float  # the score the ranking used
     matched_terms: tuple[str, ...] = ()
+    sentence: float = 0.0  # cosine similarity of question and the passage's best-matching sentence
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,15 @@ def test_qa_eval_reports_bad_dataset(tmp_path, capsys):
     assert err.startswith("error: ") and "does not exist" in err
 
 
+@pytest.mark.parametrize("option", ["--dense-weight", "--sentence-weight"])
+def test_qa_eval_refuses_a_weight_outside_0_to_1(tmp_path, capsys, option):
+    from qa.cli import main as cli_main
+
+    assert cli_main(["eval", str(tmp_path), option, "1.5"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option} must be between 0 and 1")
+
+
 def test_format_table_has_one_row_per_result():
     r = ev.EvalResult("d", "beir", 3, 5, 2, 0.5, 0.5, 1.0, 1.0, 0.5, 10.0, 1.0, 0.2, 0.6, 128)
     table = ev.format_table([("run a", r), ("run b", r)])

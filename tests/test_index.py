@@ -79,7 +79,8 @@ def test_citation_offsets_point_into_the_document(store_settings, fake):
 
 
 def test_search_matches_brute_force_and_is_deterministic(store_settings, fake):
-    settings = store_settings.replace(dense_weight=1.0)  # dense only: comparable to the oracle
+    # Dense only, passage vectors only: comparable to the oracle of passage cosines.
+    settings = store_settings.replace(dense_weight=1.0, sentence_weight=0.0)
     idx = open_index(settings, fake)
     texts = [f"document {i} mentions {' '.join(f'w{(i * j) % 50}' for j in range(8))}." for i in range(60)]
     idx.add_texts(texts, ids=[f"d{i}" for i in range(60)])
@@ -305,6 +306,7 @@ def test_watch_indexes_changes_while_running(store_settings, fake):
             time.sleep(0.05)
         assert "late.txt" in idx and reports[-1].added == ("late.txt",)
         (store_settings.corpus_dir / "late.txt").unlink()
+        deadline = time.monotonic() + 20  # each step gets its own time: a busy machine is slow, not wrong
         while "late.txt" in idx and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "late.txt" not in idx
@@ -335,6 +337,26 @@ def test_duplicate_documents_are_reported(store_settings, fake):
     warnings = {d.doc_id: d.warnings for d in idx.documents()}
     assert warnings["copy of a.txt"] == ["same content as a.txt"] or warnings["a.txt"] == ["same content as copy of a.txt"]
     assert len(idx.search("same words two files", k=5)) == 1  # shown once
+
+
+def test_fusion_blends_the_best_sentence_into_the_dense_score():
+    from qa.ranking import fuse
+
+    ids = np.array([7, 3])
+    dense = np.array([0.50, 0.45])  # 7 matches as a whole a little better ...
+    sentence = np.array([0.52, 0.80])  # ... but one sentence of 3 matches far better
+    lexical = np.array([4.0, 2.0])
+    assert [s.passage_id for s in fuse(ids, dense, lexical, 1.0)] == [7, 3]
+    out = fuse(ids, dense, lexical, 1.0, sentence, 0.6)
+    assert [s.passage_id for s in out] == [3, 7]
+    assert out[0].fused == pytest.approx(0.4 * 0.45 + 0.6 * 0.80)
+    assert (out[0].dense, out[0].sentence, out[0].lexical) == (0.45, 0.80, 2.0)  # each part kept for the explanation
+    # BM25 is scaled by the query's best score, then weighted against the dense side.
+    mixed = {s.passage_id: s.fused for s in fuse(ids, dense, lexical, 0.8, sentence, 0.6)}
+    assert mixed[7] == pytest.approx(0.8 * (0.4 * 0.50 + 0.6 * 0.52) + 0.2 * 1.0)
+    assert mixed[3] == pytest.approx(0.8 * (0.4 * 0.45 + 0.6 * 0.80) + 0.2 * 0.5)
+    # Without sentence scores the passage cosine stands in for them: weight has no effect.
+    assert [s.fused for s in fuse(ids, dense, lexical, 0.8, None, 0.6)] == pytest.approx([s.fused for s in fuse(ids, dense, lexical, 0.8)])
 
 
 def test_close_scores_show_variety_across_documents():

@@ -49,6 +49,19 @@ def test_sentence_vectors_change_save_and_memory_map(tmp_path):
     assert np.array_equal(back.get(9), sv2.get(9)) and np.array_equal(back.get(5), sv.get(5))
 
 
+def test_best_sentence_of_many_passages_in_one_product():
+    rng = np.random.default_rng(2)
+    rows = {pid: unit(rng.normal(size=(pid % 4 + 1, 8))) for pid in (2, 5, 7, 11, 30)}
+    sv = SentenceVectors(8).changed([], rows)
+    q = unit(rng.normal(size=(1, 8)))[0]
+    ids = [30, 2, 11, 7]  # any order, as the candidates come
+    want = [max(float(r @ q) for r in sv.get(pid)) for pid in ids]
+    assert np.allclose(sv.best(ids, q), want, atol=1e-6)
+    assert len(sv.best([], q)) == 0
+    with pytest.raises(KeyError):
+        sv.best([2, 3], q)  # 3 was never stored
+
+
 def test_vector_index_moves_to_ivf_past_the_size_limit_and_stays_exact_on_removal(monkeypatch, tmp_path):
     monkeypatch.setattr(vectors_mod, "ANN_MIN", 3000)
     rng = np.random.default_rng(1)

@@ -55,6 +55,7 @@ def passage_html(h: qa.Hit) -> str:
         f'<p class="qa-text">{body}</p>'
         "<details><summary>Why this passage</summary><ul>"
         f"<li>dense (meaning) score: {why.dense:.3f}</li>"
+        f"<li>best sentence's dense score: {why.sentence:.3f}</li>"
         f"<li>lexical (BM25) score: {why.lexical:.3f}</li>"
         f"<li>fused score: {why.fused:.3f}</li>"
         f"<li>matched terms: {esc(terms)}</li>"
