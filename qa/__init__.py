@@ -19,6 +19,7 @@ from .errors import (
     IndexMismatchError,
     ModelLoadError,
     QAError,
+    SettingsError,
     StoreError,
     UnknownDocumentError,
 )
@@ -29,7 +30,7 @@ from .types import AddReport, Answer, Citation, Document, Evidence, Explanation,
 __all__ = [
     "AddReport", "Answer", "Citation", "CorruptIndexError", "Document", "DocumentError",
     "EmptyQuestionError", "Evidence", "Explanation", "Hit", "Index", "IndexLockedError",
-    "IndexMismatchError", "ModelLoadError", "Passage", "QAError", "Quote", "Settings",
+    "IndexMismatchError", "ModelLoadError", "Passage", "QAError", "Quote", "Settings", "SettingsError",
     "StoreError", "UnknownDocumentError", "default_index", "retrieve",
 ]
 

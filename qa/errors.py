@@ -9,6 +9,10 @@ class QAError(Exception):
     """Base class of every error docqa raises on purpose."""
 
 
+class SettingsError(QAError):
+    """A setting (a QA_* environment variable or a Settings field) has a value docqa cannot use."""
+
+
 class EmptyQuestionError(QAError):
     """The question was empty or whitespace."""
 

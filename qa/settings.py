@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .errors import SettingsError
+
 # The repository root when docqa runs from a checkout (the usual case: the README
 # installs it editable). Defaults are anchored here, not at the working directory,
 # so `qa ask` gives the same answer from any folder.
@@ -144,7 +146,13 @@ class Settings:
             raw = env.get(f"QA_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            values[f.name] = _convert(f.type, raw)
+            try:
+                values[f.name] = _convert(f.type, raw)
+            except ValueError:
+                raise SettingsError(
+                    f"QA_{f.name.upper()}={raw!r} is not a valid {f.type}: {f.metadata.get('help', '')} "
+                    f"Unset it for the default ({f.default})."
+                ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -157,6 +165,11 @@ class Settings:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
+        # Weights outside [0, 1] would not fail, they would silently rank nonsense.
+        for name in ("dense_weight", "sentence_weight"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise SettingsError(f"{name} (QA_{name.upper()}) must be between 0 and 1, not {value}")
 
 
 def _convert(type_name, raw: str):

@@ -1,10 +1,16 @@
 """The corpus folder: safe names, and imports that leave nothing behind on failure."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import qa
 from qa.corpus import copy_into_corpus, corpus_files, import_file, safe_name
 from qa.errors import DocumentError
+
+from conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -67,6 +73,26 @@ def test_failed_import_leaves_corpus_and_index_as_they_were(folders, fake, tmp_p
     assert sorted(p.name for p in folders.corpus_dir.iterdir()) == before_files
     assert (folders.corpus_dir / "good.txt").read_text() == "A good document about tea."
     assert [d.doc_id for d in qa.Index.open(settings=folders, embedder=fake).documents()] == before_docs
+
+
+def test_unusable_settings_are_refused_with_the_variable_and_the_fix():
+    with pytest.raises(qa.SettingsError, match=r"QA_DENSE_WEIGHT='heavy' is not a valid float.*default \(0\.75\)"):
+        qa.Settings.from_env({"QA_DENSE_WEIGHT": "heavy"})
+    with pytest.raises(qa.SettingsError, match=r"QA_PORT='http' is not a valid int"):
+        qa.Settings.from_env({"QA_PORT": "http"})
+    # A weight outside [0, 1] would rank silently wrong: refused, from the environment or in code.
+    with pytest.raises(qa.SettingsError, match=r"QA_SENTENCE_WEIGHT\) must be between 0 and 1, not 6.0"):
+        qa.Settings.from_env({"QA_SENTENCE_WEIGHT": "6"})
+    with pytest.raises(qa.SettingsError, match="dense_weight"):
+        qa.Settings(dense_weight=-0.1)
+    assert qa.Settings.from_env({"QA_SENTENCE_WEIGHT": "0"}).sentence_weight == 0.0  # the ends are allowed
+
+
+def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
+    env = {**os.environ, "QA_DENSE_WEIGHT": "heavy", "QA_INDEX_DIR": str(tmp_path / "i"), "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, "-m", "qa", "list"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: QA_DENSE_WEIGHT='heavy' is not a valid float")
 
 
 def test_settings_read_from_environment_in_one_place():

@@ -206,8 +206,8 @@ def serve(settings: qa.Settings | None = None, watch: bool = False, prepared=Non
     does it while Gradio is imported). With ``watch``, changes to the corpus
     folder are indexed while the chat runs.
     """
-    settings = settings or qa.Settings.from_env()
     try:
+        settings = settings or qa.Settings.from_env()
         index, report = prepared or prepare_serving(settings)
     except qa.QAError as exc:
         sys.exit(f"docqa: {exc}")
