@@ -126,9 +126,12 @@ class Passages(Mapping):
     def segments(self) -> list[Segment]:
         return self._segments
 
-    def segment_index(self, ids: np.ndarray) -> np.ndarray:
-        """Position in ``segments`` of the segment holding each id (ids ascend across segments)."""
-        return np.searchsorted(self._firsts, ids, side="right") - 1
+    def by_segment(self, ids: np.ndarray):
+        """(segment, positions in ``ids`` of the ids it holds), for each segment holding
+        some of ``ids`` (ids ascend across segments)."""
+        which = np.searchsorted(self._firsts, ids, side="right") - 1
+        for n in np.unique(which):
+            yield self._segments[n], np.flatnonzero(which == n)
 
     def __getitem__(self, pid: int) -> Passage:
         seg = self.segment_of(pid)
@@ -186,10 +189,8 @@ class Vectors:
     def reconstruct(self, ids) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dim), np.float32)
-        which = self._passages.segment_index(ids)
-        for n in np.unique(which):
-            rows = np.flatnonzero(which == n)
-            out[rows] = self._passages.segments[n].vectors.reconstruct(ids[rows])
+        for seg, rows in self._passages.by_segment(ids):
+            out[rows] = seg.vectors.reconstruct(ids[rows])
         return out
 
     def exact(self) -> VectorIndex:
@@ -211,10 +212,8 @@ class Sentences:
         """Per id, the best cosine of ``query`` with one of its sentences (NaN: none)."""
         ids = np.asarray(ids, dtype=np.int64)
         out = np.full(len(ids), np.nan, np.float32)
-        which = self._passages.segment_index(ids)
-        for n in np.unique(which):
-            rows = np.flatnonzero(which == n)
-            out[rows] = self._passages.segments[n].sentences.best(ids[rows], query)
+        for seg, rows in self._passages.by_segment(ids):
+            out[rows] = seg.sentences.best(ids[rows], query)
         return out
 
 
