@@ -13,8 +13,6 @@ import logging
 import sys
 from pathlib import Path
 
-import gradio as gr
-
 import qa
 from qa import corpus
 from qa.corpus import safe_name
@@ -23,7 +21,10 @@ from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
 
 from . import render
+from .gradio_import import import_gradio
 from .render import esc
+
+gr = import_gradio()
 
 log = logging.getLogger("docqa.ui")
 
