@@ -22,7 +22,10 @@ span overlaps the gold paragraph, or its text contains a gold answer. There is
 one relevant item per question (ideal DCG 1): nDCG@10 is 1/log2(1 + rank of
 the first relevant hit), Recall@k whether any of the top k is relevant.
 "Evidence accuracy" is the share of questions whose top hit's evidence
-sentence (from the question's article) contains a gold answer.
+sentence (from the question's article) contains a gold answer; "answer"
+(short-answer accuracy) the share whose short answer's first quote does, as
+the chat shows it above the passages (a question judged "not found" has no
+short answer and counts as a miss).
 
 The pure functions (readers, metrics) have no model; :func:`evaluate` loads
 the model and builds an index in a temporary folder.
@@ -98,6 +101,7 @@ class QueryScore:
     mrr10: float
     evidence: bool | None = None  # SQuAD: the top hit's evidence holds an answer
     top_relevant: bool | None = None  # SQuAD: the top hit is relevant
+    short_answer: bool | None = None  # SQuAD: the short answer's first quote holds an answer
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class EvalResult:
     evidence_accuracy: float | None = None  # SQuAD only
     evidence_accuracy_relevant: float | None = None  # SQuAD only: among top hits that are relevant
     sentence_weight: float | None = None  # share of the dense score from the best sentence
+    short_answer_accuracy: float | None = None  # SQuAD only: the first quote of the short answer holds an answer
     per_query: tuple[QueryScore, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
@@ -370,13 +375,15 @@ def score_beir(hit_doc_ids: Sequence[str], query: EvalQuery) -> QueryScore:
     )
 
 
-def score_squad(hits: Sequence, query: EvalQuery) -> QueryScore:
-    """``hits``: :class:`qa.Hit` objects, best first."""
+def score_squad(hits: Sequence, query: EvalQuery, quotes: Sequence = ()) -> QueryScore:
+    """``hits``: :class:`qa.Hit` objects, best first; ``quotes``: the short answer's :class:`qa.Quote` objects."""
     flags = [squad_relevant(h.passage.doc_id, h.passage.start, h.passage.end, h.passage.text, query) for h in hits]
     ndcg, r1, r5, r10, mrr = binary_scores(flags, CUTOFF)
     top = hits[0] if hits else None
     evidence = bool(top) and top.passage.doc_id == query.doc_id and contains_answer(top.evidence.text, query.answers)
-    return QueryScore(query.qid, ndcg, r1, r5, r10, mrr, evidence, bool(flags) and flags[0])
+    first = quotes[0] if quotes else None
+    short = bool(first) and first.doc_id == query.doc_id and contains_answer(first.text, query.answers)
+    return QueryScore(query.qid, ndcg, r1, r5, r10, mrr, evidence, bool(flags) and flags[0], short)
 
 
 def document_ranking(index, question: str, hits: Sequence, k: int) -> list[str]:
@@ -426,17 +433,18 @@ def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int
     index.embedder  # loaded before timing
     t0 = time.perf_counter()
     for n, q in enumerate(queries, start=1):
-        hits = index.search(q.text, k=k)
+        answer = index.answer(q.text, k=k)  # what search() returns, with the short answer
         if dataset.kind == "beir":
-            scores.append(score_beir(document_ranking(index, q.text, hits, k), q))
+            scores.append(score_beir(document_ranking(index, q.text, answer.hits, k), q))
         else:
-            scores.append(score_squad(hits, q))
+            scores.append(score_squad(answer.hits, q, answer.quotes))
         if progress is not None and (n % 100 == 0 or n == len(queries)):
             progress(n, len(queries))
     search_s = time.perf_counter() - t0
-    ev = ev_rel = None
+    ev = ev_rel = short = None
     if dataset.kind == "squad":
         ev = _mean([float(s.evidence) for s in scores])
+        short = _mean([float(s.short_answer) for s in scores])
         rel = [s for s in scores if s.top_relevant]
         ev_rel = _mean([float(s.evidence) for s in rel])
     return EvalResult(
@@ -459,6 +467,7 @@ def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int
         k=k,
         evidence_accuracy=ev,
         evidence_accuracy_relevant=ev_rel,
+        short_answer_accuracy=short,
         per_query=tuple(scores),
     )
 
@@ -500,13 +509,14 @@ def format_table(rows: Sequence[tuple[str, EvalResult]], extra: bool = True) -> 
     """A plain-text table: one row per (label, result)."""
     head = ["run", "queries", "passages"] + [c[0] for c in COLUMNS]
     if extra and any(r.evidence_accuracy is not None for _, r in rows):
-        head += ["evid", "evid|rel"]
+        head += ["evid", "evid|rel", "answer"]
     body = []
     for label, r in rows:
         cells = [label, str(r.queries), str(r.passages)] + [fmt.format(getattr(r, attr)) for _, attr, fmt in COLUMNS]
         if len(head) > len(cells):
             cells += ["-" if r.evidence_accuracy is None else f"{r.evidence_accuracy:.3f}",
-                      "-" if r.evidence_accuracy_relevant is None else f"{r.evidence_accuracy_relevant:.3f}"]
+                      "-" if r.evidence_accuracy_relevant is None else f"{r.evidence_accuracy_relevant:.3f}",
+                      "-" if r.short_answer_accuracy is None else f"{r.short_answer_accuracy:.3f}"]
         body.append(cells)
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
 

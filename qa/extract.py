@@ -41,11 +41,12 @@ def pick_quotes(
 ) -> list[int]:
     """Indices of the sentences that make the answer, in reading order of the parts.
 
-    ``part_sims[p, s]``: similarity of question part ``p`` and sentence ``s``
-    (row 0 is the whole question). ``sentence_sims[s, t]``: similarity of two
-    sentences, to skip near-repeats. First the best sentence for each part;
-    then more sentences for the whole question while they score at least
-    ``keep_ratio`` of the best one, up to ``limit``.
+    ``part_sims[p, s]``: how well sentence ``s`` answers question part ``p``
+    (row 0 is the whole question; qa.ranking.sentence_scores).
+    ``sentence_sims[s, t]``: similarity of two sentences, to skip
+    near-repeats. First the best sentence for each part; then more sentences
+    for the whole question while they score at least ``keep_ratio`` of the
+    best one, up to ``limit``.
     """
     chosen: list[int] = []
     candidates = [s for s in range(part_sims.shape[1]) if eligible[s]]

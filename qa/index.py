@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .answertype import expected_type, offers_answer
 from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
@@ -25,7 +26,7 @@ from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAErr
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
 from .lexical import matched_terms, terms
-from .ranking import best_sentence, collapse, fuse
+from .ranking import QUOTE_TYPE_BONUS, best_sentence, collapse, fuse, sentence_scores
 from .settings import Settings
 from .storage import Change, Storage, open_storage
 from .store import DocInfo, Manifest, Snapshot
@@ -410,17 +411,18 @@ class Index:
         # Answerable or not is judged on the best cosine in the whole index,
         # a score on a fixed scale (fused scores are relative to the query).
         found = float(dense_top[0][0]) >= self.settings.min_score
-        hits, quotes = self._hits(question, own, np.stack([vecs[h] for h in head]), snap, top)
+        hits, quotes = self._hits(question, head, np.stack([vecs[h] for h in head]), snap, top)
         message = "" if found else NOT_FOUND
         return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes))
 
     def _hits(
-        self, question: str, own: str, part_vecs: np.ndarray, snap: Snapshot, top
+        self, question: str, head: list[str], part_vecs: np.ndarray, snap: Snapshot, top
     ) -> tuple[list[Hit], tuple[Quote, ...]]:
         """Hits with their evidence sentence, and the short answer's quotes.
 
-        ``part_vecs`` holds the vectors of ``own`` (the question, or the
-        question with its conversation) and of each of its parts."""
+        ``head``: the question (with its conversation when it has no words of
+        its own) and then each of its parts; ``part_vecs`` their vectors."""
+        own = head[0]
         passages = [snap.passages[s.passage_id] for s in top]
         spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
         texts = [passages[n].text[a - passages[n].start : b - passages[n].start] for n, a, b in spans]
@@ -429,13 +431,18 @@ class Index:
         sims = part_sims[0]
         is_question = [t.rstrip().endswith("?") for t in texts]
         matched = [len(matched_terms(own, t)) for t in texts]
+        # "Where ...?" wants a place: a sentence naming one the question does not
+        # is preferred, as highlight and as short answer (qa/answertype.py).
+        kind = expected_type(question)
+        typed = [offers_answer(kind, t, own) for t in texts]
 
         hits, used = [], set()
         for n, (s, p) in enumerate(zip(top, passages)):
             rows = [i for i, (m, _, _) in enumerate(spans) if m == n]
             # Overlapping passages share sentences: highlight a new one in each.
             fresh = [i for i in rows if (p.doc_id, spans[i][1]) not in used] or rows
-            i = fresh[best_sentence(sims[fresh], [matched[j] for j in fresh], [is_question[j] for j in fresh])]
+            i = fresh[best_sentence(sims[fresh], [matched[j] for j in fresh], [is_question[j] for j in fresh],
+                                    [typed[j] for j in fresh])]
             _, a, b = spans[i]
             used.add((p.doc_id, a))
             hits.append(
@@ -454,7 +461,12 @@ class Index:
         ]
         if not any(eligible):
             eligible = [spans[i][0] == 0 for i in range(len(spans))]
-        picked = pick_quotes(part_sims, eligible, sent_vecs @ sent_vecs.T)
+        # Scored as the highlight is (terms and answer type included), one row
+        # per question part; the type bonus is smaller here, because these
+        # sentences come from several passages, not from one already ranked.
+        part_matched = [matched] + [[len(matched_terms(h, t)) for t in texts] for h in head[1:]]
+        part_scores = sentence_scores(part_sims, part_matched, typed, QUOTE_TYPE_BONUS)
+        picked = pick_quotes(part_scores, eligible, sent_vecs @ sent_vecs.T)
         quotes = tuple(
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
         )

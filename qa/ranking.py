@@ -100,16 +100,44 @@ def collapse(
     return [pool[i] for i in kept]
 
 
+# How a sentence scores as an answer, for the highlight and the short answer alike.
+LEXICAL_BONUS = 0.1  # per question term the sentence contains
+TYPE_BONUS = 0.1  # the sentence names the kind of thing asked for (qa/answertype.py)
+QUOTE_TYPE_BONUS = 0.05  # the same, among the short answer's candidates
+
+
+def sentence_scores(
+    similarities: np.ndarray,
+    matched: np.ndarray | list,
+    typed: list[bool] | None = None,
+    type_bonus: float = TYPE_BONUS,
+) -> np.ndarray:
+    """Cosine with the question, plus ``LEXICAL_BONUS`` per question term the
+    sentence contains, plus ``type_bonus`` where ``typed`` says it names the
+    kind of thing asked for (a place for "where").
+
+    The term bonus matters most where a sentence's vector misleads: a short
+    sentence's vector is noisy, and the sentences around a passage's own
+    restatement of the question borrow its meaning through the model's
+    attention (on the seed article, "The response from both sides will be
+    crucial ..." outscored every sentence that answers by cosine alone).
+    ``similarities`` and ``matched`` may be one row per sentence or one row
+    per question part; ``typed`` applies to every row.
+    """
+    scores = np.asarray(similarities, dtype=np.float32) + LEXICAL_BONUS * np.asarray(matched, dtype=np.float32)
+    if typed is not None:
+        scores = scores + type_bonus * np.asarray(typed, dtype=np.float32)
+    return scores
+
+
 def best_sentence(
     similarities: np.ndarray,
     matched: list[int],
     is_question: list[bool],
-    lexical_bonus: float = 0.1,
+    typed: list[bool] | None = None,
 ) -> int:
-    """Index of the sentence to highlight: cosine with the question, plus a
-    small bonus per question term it contains (a tie-breaker for short
-    sentences whose vectors are noisy). A sentence that is itself a question
-    only wins when nothing else is there: it restates, it does not answer."""
-    scores = similarities + lexical_bonus * np.asarray(matched, dtype=np.float32)
-    scores = scores - 10.0 * np.asarray(is_question, dtype=np.float32)
+    """Index of the sentence to highlight, by :func:`sentence_scores`. A
+    sentence that is itself a question only wins when nothing else is there:
+    it restates, it does not answer."""
+    scores = sentence_scores(similarities, matched, typed) - 10.0 * np.asarray(is_question, dtype=np.float32)
     return int(np.argmax(scores))

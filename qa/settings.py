@@ -1,4 +1,6 @@
-"""The one settings object. Nothing else in docqa reads the environment.
+"""The one settings object. Nothing else in docqa reads the environment, bar
+one switch read before any settings exist: ``DOCQA_GRADIO_STUBS`` (how the
+chat imports Gradio, ui/gradio_import.py).
 
 Every field can be set from an environment variable named ``QA_<FIELD>`` (for
 example ``QA_INDEX_DIR=/tmp/idx``), or passed explicitly to ``Settings(...)``.
@@ -7,6 +9,7 @@ example ``QA_INDEX_DIR=/tmp/idx``), or passed explicitly to ``Settings(...)``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -165,11 +168,37 @@ class Settings:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
-        # Weights outside [0, 1] would not fail, they would silently rank nonsense.
-        for name in ("dense_weight", "sentence_weight"):
+        # A value out of range would not fail here: it would rank nonsense
+        # (a weight of 1.5), or fail much later with someone else's message
+        # (a port of 70000). An overlap as long as a passage is allowed: the
+        # chunker still moves on by at least one sentence per passage.
+        for name, low, high in _RANGES:
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise SettingsError(f"{name} (QA_{name.upper()}) must be between 0 and 1, not {value}")
+            if not low <= value <= high:
+                raise SettingsError(
+                    f"{name} (QA_{name.upper()}) must be {_describe(low, high)}, not {value}. "
+                    f"Unset it for the default ({_DEFAULTS[name]})."
+                )
+
+
+# (field, lowest, highest) a setting may take; inf: no upper bound.
+_RANGES = (
+    ("dense_weight", 0.0, 1.0),
+    ("sentence_weight", 0.0, 1.0),
+    ("min_score", -1.0, 1.0),  # a cosine
+    ("passage_tokens", 16, math.inf),  # shorter than a short sentence is no passage
+    ("overlap_tokens", 0, math.inf),
+    ("max_file_mb", 0.001, math.inf),
+    ("max_question_chars", 1, math.inf),
+    ("lock_timeout_s", 0.0, math.inf),
+    ("watch_interval_s", 0.05, math.inf),
+    ("port", 1, 65535),
+)
+_DEFAULTS = {f.name: f.default for f in fields(Settings)}
+
+
+def _describe(low, high) -> str:
+    return f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
 
 
 def _convert(type_name, raw: str):

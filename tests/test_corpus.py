@@ -88,6 +88,22 @@ def test_unusable_settings_are_refused_with_the_variable_and_the_fix():
     assert qa.Settings.from_env({"QA_SENTENCE_WEIGHT": "0"}).sentence_weight == 0.0  # the ends are allowed
 
 
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"QA_PORT": "70000"}, r"port \(QA_PORT\) must be between 1 and 65535, not 70000\. Unset it for the default \(7860\)"),
+        ({"QA_PASSAGE_TOKENS": "-5"}, r"QA_PASSAGE_TOKENS\) must be at least 16, not -5"),
+        ({"QA_MIN_SCORE": "2"}, r"QA_MIN_SCORE\) must be between -1 and 1"),
+        ({"QA_MAX_FILE_MB": "0"}, r"QA_MAX_FILE_MB\) must be at least 0.001"),
+        ({"QA_WATCH_INTERVAL_S": "0"}, r"QA_WATCH_INTERVAL_S\) must be at least 0.05"),
+        ({"QA_OVERLAP_TOKENS": "-1"}, r"QA_OVERLAP_TOKENS\) must be at least 0"),
+    ],
+)
+def test_out_of_range_settings_name_the_range_and_the_default(env, message):
+    with pytest.raises(qa.SettingsError, match=message):
+        qa.Settings.from_env(env)
+
+
 def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
     env = {**os.environ, "QA_DENSE_WEIGHT": "heavy", "QA_INDEX_DIR": str(tmp_path / "i"), "HF_HUB_OFFLINE": "1"}
     r = subprocess.run([sys.executable, "-m", "qa", "list"], capture_output=True, text=True, env=env, cwd=ROOT)

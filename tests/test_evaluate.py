@@ -140,6 +140,20 @@ def test_score_squad_and_evidence():
     assert s.top_relevant is False
     s = ev.score_squad([_hit("Art", 120, 180, "The Broncos won.", "The Broncos won.")], q)
     assert s.ndcg10 == 1.0 and s.evidence is True and s.top_relevant is True
+    assert s.short_answer is False  # no short answer ("not found"): a miss
+
+
+def test_short_answer_counts_its_first_quote_from_the_questions_article():
+    q = EvalQuery("q", "who won?", doc_id="Art", span=(100, 200), answers=("Broncos",))
+    hits = [_hit("Art", 120, 180, "The Broncos won.", "The Broncos won.")]
+
+    def quote(doc_id, text):
+        return qa.Quote(text, 0, len(text), doc_id, 1)
+
+    assert ev.score_squad(hits, q, [quote("Art", "The Broncos won."), quote("Art", "x")]).short_answer is True
+    # The answer in the second quote only, or in another article's sentence, is not enough.
+    assert ev.score_squad(hits, q, [quote("Art", "It rained."), quote("Art", "The Broncos won.")]).short_answer is False
+    assert ev.score_squad(hits, q, [quote("Other", "The Broncos won.")]).short_answer is False
 
 
 def test_sample_queries_is_deterministic_and_ordered():

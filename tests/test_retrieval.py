@@ -24,6 +24,20 @@ def test_seed_question_gets_the_haniyeh_and_proxy_passages_on_top(seed_index):
         assert not h.evidence.text.endswith("?")
 
 
+def test_seed_questions_short_answer_quotes_sentences_that_answer(seed_index):
+    # The short answer scores sentences as the highlight does, question terms
+    # included. By cosine alone it quoted three sentences that sit next to the
+    # article's own restatement of the question and borrow its meaning ("The
+    # response from both sides will be crucial ...") and none that answers.
+    answer = seed_index.answer(SEED_QUESTION, k=5)
+    quoted = " ".join(q.text for q in answer.quotes)
+    assert "Haniyeh, who was in Tehran" in quoted or "proxy" in quoted
+    assert "The response from both sides" not in quoted
+    # "Where ...?" wants a place: the Tehran sentence is quoted.
+    where = seed_index.answer("Where was Haniyeh killed?", k=5)
+    assert any("Tehran" in q.text for q in where.quotes)
+
+
 def test_explanation_parts_match_the_evidence_and_the_ranking(seed_index):
     answer = seed_index.answer("Where was Haniyeh when he was killed?", k=5)
     fused = [h.explanation.fused for h in answer.hits]
