@@ -27,13 +27,14 @@ _NUMBER_WORDS = (
     "hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half"
 )
 
-# Which type a question asks for: first match wins, so "how many years" is a quantity.
+# Which type a question asks for: first match wins, so "how many years" is a
+# quantity. A follow-up may open with "and": "and where?".
 _QUESTION_TYPES = (
     (QUANTITY, re.compile(r"\bhow (many|much|long|far|old|large|big|tall|high|often)\b|"
                           r"\bwhat (percentage|percent|proportion|number|amount|share)\b", re.I)),
-    (TIME, re.compile(r"^\W*when\b|\b(what|which) (year|years|date|day|month|century|decade|time|period|era)\b|"
+    (TIME, re.compile(r"^\W*(?:and |but |so )?when\b|\b(what|which) (year|years|date|day|month|century|decade|time|period|era)\b|"
                       r"\bin (what|which) (year|month|century|decade)\b", re.I)),
-    (PLACE, re.compile(r"^\W*where\b|\b(what|which) (city|country|countries|state|town|region|place|"
+    (PLACE, re.compile(r"^\W*(?:and |but |so )?where\b|\b(what|which) (city|country|countries|state|town|region|place|"
                        r"continent|province|county|location)\b", re.I)),
 )
 

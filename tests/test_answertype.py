@@ -10,6 +10,7 @@ def test_questions_get_the_type_they_ask_for():
     assert expected_type("Where was Haniyeh killed?") == PLACE
     assert expected_type("In which city did the treaty get signed?") == PLACE
     assert expected_type("When did the war end?") == TIME
+    assert expected_type("and where?") == PLACE and expected_type("And when did it end?") == TIME  # follow-ups
     assert expected_type("What year was the university founded?") == TIME
     assert expected_type("How many years did the siege last?") == QUANTITY  # a count, not a date
     assert expected_type("What percentage of voters turned out?") == QUANTITY
