@@ -26,7 +26,7 @@ from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAErr
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
 from .lexical import matched_terms, terms
-from .ranking import QUOTE_TYPE_BONUS, best_sentence, collapse, fuse, sentence_scores
+from .ranking import best_sentence, collapse, fuse, sentence_scores
 from .settings import Settings
 from .storage import Change, Storage, open_storage
 from .store import DocInfo, Manifest, Snapshot
@@ -462,10 +462,9 @@ class Index:
         if not any(eligible):
             eligible = [spans[i][0] == 0 for i in range(len(spans))]
         # Scored as the highlight is (terms and answer type included), one row
-        # per question part; the type bonus is smaller here, because these
-        # sentences come from several passages, not from one already ranked.
+        # per question part.
         part_matched = [matched] + [[len(matched_terms(h, t)) for t in texts] for h in head[1:]]
-        part_scores = sentence_scores(part_sims, part_matched, typed, QUOTE_TYPE_BONUS)
+        part_scores = sentence_scores(part_sims, part_matched, typed)
         picked = pick_quotes(part_scores, eligible, sent_vecs @ sent_vecs.T)
         quotes = tuple(
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked

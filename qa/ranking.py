@@ -103,17 +103,15 @@ def collapse(
 # How a sentence scores as an answer, for the highlight and the short answer alike.
 LEXICAL_BONUS = 0.1  # per question term the sentence contains
 TYPE_BONUS = 0.1  # the sentence names the kind of thing asked for (qa/answertype.py)
-QUOTE_TYPE_BONUS = 0.05  # the same, among the short answer's candidates
 
 
 def sentence_scores(
     similarities: np.ndarray,
     matched: np.ndarray | list,
     typed: list[bool] | None = None,
-    type_bonus: float = TYPE_BONUS,
 ) -> np.ndarray:
     """Cosine with the question, plus ``LEXICAL_BONUS`` per question term the
-    sentence contains, plus ``type_bonus`` where ``typed`` says it names the
+    sentence contains, plus ``TYPE_BONUS`` where ``typed`` says it names the
     kind of thing asked for (a place for "where").
 
     The term bonus matters most where a sentence's vector misleads: a short
@@ -126,7 +124,7 @@ def sentence_scores(
     """
     scores = np.asarray(similarities, dtype=np.float32) + LEXICAL_BONUS * np.asarray(matched, dtype=np.float32)
     if typed is not None:
-        scores = scores + type_bonus * np.asarray(typed, dtype=np.float32)
+        scores = scores + TYPE_BONUS * np.asarray(typed, dtype=np.float32)
     return scores
 
 

@@ -38,9 +38,9 @@ def test_sentence_scores_add_a_bonus_per_term_and_for_the_answer_type():
     sims = np.array([0.60, 0.55, 0.50], dtype=np.float32)
     assert np.allclose(sentence_scores(sims, [0, 0, 0]), sims)
     assert np.allclose(sentence_scores(sims, [0, 1, 2]), [0.60, 0.65, 0.70])
-    assert np.allclose(sentence_scores(sims, [0, 0, 0], [False, True, False], type_bonus=0.2), [0.60, 0.75, 0.50])
+    assert np.allclose(sentence_scores(sims, [0, 0, 0], [False, True, False]), [0.60, 0.65, 0.50])
     # One row per question part: the type applies to every row.
-    parts = sentence_scores(np.stack([sims, sims]), [[0, 0, 0], [1, 0, 0]], [False, False, True], type_bonus=0.1)
+    parts = sentence_scores(np.stack([sims, sims]), [[0, 0, 0], [1, 0, 0]], [False, False, True])
     assert np.allclose(parts, [[0.60, 0.55, 0.60], [0.70, 0.55, 0.60]])
 
 
