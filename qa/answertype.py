@@ -49,6 +49,9 @@ _ANSWERS = {
 }
 
 
+_NOT_PLACES = re.compile(rf"({_MONTHS}|{_DAYS})\b")
+
+
 def expected_type(question: str) -> str | None:
     """PLACE, TIME or QUANTITY when the question asks for one, else None."""
     for kind, pattern in _QUESTION_TYPES:
@@ -66,6 +69,8 @@ def offers_answer(kind: str | None, sentence: str, question: str) -> bool:
     asked = question.lower()
     for m in _ANSWERS[kind].finditer(sentence):
         found = (m.group(1) if kind == PLACE else m.group(0)).lower().rstrip(".,")
+        if kind == PLACE and _NOT_PLACES.match(found):  # "in April" names a time
+            continue
         if found and not re.search(rf"(?<!\w){re.escape(found)}(?!\w)", asked):
             return True
     return False

@@ -24,6 +24,7 @@ def test_a_sentence_offers_an_answer_only_with_something_the_question_lacks():
     q = "Where was Haniyeh killed?"
     assert offers_answer(PLACE, "Haniyeh, who was in Tehran for the inauguration, was killed.", q)
     assert not offers_answer(PLACE, "The killing of Haniyeh comes amidst a broader backdrop.", q)
+    assert not offers_answer(PLACE, "The strike came in April, after the talks.", q)  # a month, not a place
     # The question's own place is no answer to it.
     assert not offers_answer(PLACE, "He was in Tehran.", "Where in Tehran was he killed?")
     assert offers_answer(TIME, "The dam was finished in 1936.", "When was the dam finished?")
