@@ -41,9 +41,16 @@ def watch(index, stop: threading.Event, on_report: Callable | None = None, inter
                 report = index.sync()
                 if on_report is not None and (report.changed or report.errors):
                     on_report(report)
-                seen = current
+                # The sync read the folder after ``current`` was taken, so a file
+                # written (or removed) meanwhile may be in the index and not in
+                # ``current``: a file added and deleted during a slow sync would
+                # leave the fingerprint as it was and stay indexed. After a
+                # change, sync once more instead of trusting ``current``.
+                seen = None if report.changed else current
             except QAError as exc:  # e.g. another writer holds the lock: try again next time
                 log.warning("sync failed: %s", exc)
+            except Exception:  # noqa: BLE001 - e.g. a store's RPC failing once: the watch must outlive it
+                log.exception("sync failed unexpectedly; trying again at the next check")
         stop.wait(interval)
 
 

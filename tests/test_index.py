@@ -314,6 +314,80 @@ def test_watch_indexes_changes_while_running(store_settings, fake):
         stop.set()
 
 
+def test_watch_survives_an_unexpected_error_in_sync(tmp_path):
+    # A long-running chat's watcher must not die on one failed sync (a store's
+    # RPC error, say): it tries again at the next check.
+    import threading
+    from types import SimpleNamespace
+
+    from qa.watch import watch
+
+    (tmp_path / "a.txt").write_text("text")
+    calls, reports = [], []
+    done = threading.Event()
+
+    class Flaky:
+        settings = SimpleNamespace(corpus_dir=tmp_path, watch_interval_s=0.01)
+
+        def sync(self):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("transient")
+            done.set()
+            return SimpleNamespace(changed=True, errors=())
+
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(Flaky(), stop, reports.append), daemon=True)
+    thread.start()
+    try:
+        assert done.wait(10), "the watcher stopped after the first error"
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(calls) == 2 and len(reports) == 1
+
+
+def test_watch_does_not_keep_a_file_added_and_removed_during_a_sync(tmp_path):
+    # The sync reads the folder after the watcher's fingerprint: a file written
+    # and deleted while a slow sync runs (Milvus Lite, a big batch) was indexed,
+    # yet the folder looked unchanged afterwards, so it stayed in the index.
+    import threading
+    from types import SimpleNamespace
+
+    from qa.watch import watch
+
+    late = tmp_path / "late.txt"
+    indexed: set[str] = set()
+    calls = []
+    settled = threading.Event()
+
+    class Slow:
+        settings = SimpleNamespace(corpus_dir=tmp_path, watch_interval_s=0.01)
+
+        def sync(self):
+            calls.append(1)
+            if len(calls) == 1:
+                late.write_text("written while the sync runs")
+            before = set(indexed)
+            indexed.clear()
+            indexed.update(p.name for p in tmp_path.iterdir())
+            if len(calls) == 1:
+                late.unlink()  # and gone before the sync returns
+            if len(calls) > 1 and indexed == before:
+                settled.set()
+            return SimpleNamespace(changed=indexed != before, errors=())
+
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(Slow(), stop), daemon=True)
+    thread.start()
+    try:
+        assert settled.wait(10), f"the watcher stopped syncing with {sorted(indexed)} indexed"
+    finally:
+        stop.set()
+        thread.join(5)
+    assert indexed == set()
+
+
 def test_renaming_a_corpus_file_embeds_nothing(store_settings, fake):
     corpus = store_settings.corpus_dir
     (corpus / "old-name.txt").write_text("Lanterns of paper float on the river in March. " * 10)
