@@ -6,6 +6,7 @@ embedded files and Milvus Lite); the others test the embedded format itself."""
 
 import json
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -314,14 +315,23 @@ def test_watch_indexes_changes_while_running(store_settings, fake):
         stop.set()
 
 
+def _watch_until(index, event: threading.Event, on_report=None, timeout: float = 10) -> bool:
+    """Run the corpus watcher on ``index`` until ``event`` is set; False if it never was."""
+    from qa.watch import watch
+
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(index, stop, on_report), daemon=True)
+    thread.start()
+    try:
+        return event.wait(timeout)
+    finally:
+        stop.set()
+        thread.join(5)
+
+
 def test_watch_survives_an_unexpected_error_in_sync(tmp_path):
     # A long-running chat's watcher must not die on one failed sync (a store's
     # RPC error, say): it tries again at the next check.
-    import threading
-    from types import SimpleNamespace
-
-    from qa.watch import watch
-
     (tmp_path / "a.txt").write_text("text")
     calls, reports = [], []
     done = threading.Event()
@@ -334,28 +344,16 @@ def test_watch_survives_an_unexpected_error_in_sync(tmp_path):
             if len(calls) == 1:
                 raise RuntimeError("transient")
             done.set()
-            return SimpleNamespace(changed=True, errors=())
+            return SimpleNamespace(changed=len(calls) == 2, errors=())
 
-    stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(Flaky(), stop, reports.append), daemon=True)
-    thread.start()
-    try:
-        assert done.wait(10), "the watcher stopped after the first error"
-    finally:
-        stop.set()
-        thread.join(5)
-    assert len(calls) == 2 and len(reports) == 1
+    assert _watch_until(Flaky(), done, reports.append), "the watcher stopped after the first error"
+    assert len(calls) >= 2 and len(reports) == 1
 
 
 def test_watch_does_not_keep_a_file_added_and_removed_during_a_sync(tmp_path):
     # The sync reads the folder after the watcher's fingerprint: a file written
     # and deleted while a slow sync runs (Milvus Lite, a big batch) was indexed,
     # yet the folder looked unchanged afterwards, so it stayed in the index.
-    import threading
-    from types import SimpleNamespace
-
-    from qa.watch import watch
-
     late = tmp_path / "late.txt"
     indexed: set[str] = set()
     calls = []
@@ -377,14 +375,7 @@ def test_watch_does_not_keep_a_file_added_and_removed_during_a_sync(tmp_path):
                 settled.set()
             return SimpleNamespace(changed=indexed != before, errors=())
 
-    stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(Slow(), stop), daemon=True)
-    thread.start()
-    try:
-        assert settled.wait(10), f"the watcher stopped syncing with {sorted(indexed)} indexed"
-    finally:
-        stop.set()
-        thread.join(5)
+    assert _watch_until(Slow(), settled), f"the watcher stopped syncing with {sorted(indexed)} indexed"
     assert indexed == set()
 
 
