@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from .errors import QAError
-from .settings import Settings
+from .settings import Settings, out_of_range
 
 BATCH_DOCS = 256  # documents per add_texts call (each call writes a snapshot)
 DEFAULT_K = 10  # hits asked per question
@@ -562,12 +562,13 @@ def main(argv: list[str] | None = None) -> int:
     Raises :class:`QAError` for bad options or data; the CLI turns it into one line.
     """
     args = _parser().parse_args(argv)
-    if args.dense_weight is not None and not 0.0 <= args.dense_weight <= 1.0:
-        raise QAError(f"--dense-weight must be between 0 and 1, not {args.dense_weight}")
-    if args.sentence_weight is not None and not 0.0 <= args.sentence_weight <= 1.0:
-        raise QAError(f"--sentence-weight must be between 0 and 1, not {args.sentence_weight}")
-    if args.passage_tokens is not None and args.passage_tokens < 1:
-        raise QAError(f"--passage-tokens must be positive, not {args.passage_tokens}")
+    # The ranges are the settings' own; the message names the flag the user typed.
+    for flag, name in (("--dense-weight", "dense_weight"), ("--sentence-weight", "sentence_weight"),
+                       ("--passage-tokens", "passage_tokens")):
+        value = getattr(args, name)
+        problem = None if value is None else out_of_range(name, value)
+        if problem:
+            raise QAError(f"{flag} {problem}, not {value}")
     if args.k < 1:
         raise QAError(f"-k must be at least 1, not {args.k}")
     settings = Settings.from_env(

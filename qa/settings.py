@@ -172,33 +172,39 @@ class Settings:
         # (a weight of 1.5), or fail much later with someone else's message
         # (a port of 70000). An overlap as long as a passage is allowed: the
         # chunker still moves on by at least one sentence per passage.
-        for name, low, high in _RANGES:
+        for name in _RANGES:
             value = getattr(self, name)
-            if not low <= value <= high:
+            problem = out_of_range(name, value)
+            if problem:
                 raise SettingsError(
-                    f"{name} (QA_{name.upper()}) must be {_describe(low, high)}, not {value}. "
-                    f"Unset it for the default ({_DEFAULTS[name]})."
+                    f"{name} (QA_{name.upper()}) {problem}, not {value}. Unset it for the default ({_DEFAULTS[name]})."
                 )
 
 
-# (field, lowest, highest) a setting may take; inf: no upper bound.
-_RANGES = (
-    ("dense_weight", 0.0, 1.0),
-    ("sentence_weight", 0.0, 1.0),
-    ("min_score", -1.0, 1.0),  # a cosine
-    ("passage_tokens", 16, math.inf),  # shorter than a short sentence is no passage
-    ("overlap_tokens", 0, math.inf),
-    ("max_file_mb", 0.001, math.inf),
-    ("max_question_chars", 1, math.inf),
-    ("lock_timeout_s", 0.0, math.inf),
-    ("watch_interval_s", 0.05, math.inf),
-    ("port", 1, 65535),
-)
+# field -> (lowest, highest) a setting may take; inf: no upper bound.
+_RANGES = {
+    "dense_weight": (0.0, 1.0),
+    "sentence_weight": (0.0, 1.0),
+    "min_score": (-1.0, 1.0),  # a cosine
+    "passage_tokens": (16, math.inf),  # shorter than a short sentence is no passage
+    "overlap_tokens": (0, math.inf),
+    "max_file_mb": (0.001, math.inf),
+    "max_question_chars": (1, math.inf),
+    "lock_timeout_s": (0.0, math.inf),
+    "watch_interval_s": (0.05, math.inf),
+    "port": (1, 65535),
+}
 _DEFAULTS = {f.name: f.default for f in fields(Settings)}
 
 
-def _describe(low, high) -> str:
-    return f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+def out_of_range(name: str, value) -> str | None:
+    """"must be between 0 and 1" (or "must be at least 16") when ``value`` is
+    outside the range of setting ``name``; None when it fits. Settings checks
+    itself with it; `qa eval` too, to name its own flag in the message."""
+    low, high = _RANGES.get(name, (-math.inf, math.inf))
+    if low <= value <= high:
+        return None
+    return f"must be at least {low:g}" if high == math.inf else f"must be between {low:g} and {high:g}"
 
 
 def _convert(type_name, raw: str):
