@@ -315,10 +315,12 @@ def test_watch_indexes_changes_while_running(store_settings, fake):
         stop.set()
 
 
-def _watch_until(index, event: threading.Event, on_report=None, timeout: float = 10) -> bool:
-    """Run the corpus watcher on ``index`` until ``event`` is set; False if it never was."""
+def _watch_until(folder, sync, event: threading.Event, on_report=None, timeout: float = 10) -> bool:
+    """Run the corpus watcher on ``folder`` with a fake index whose sync is
+    ``sync``, until ``event`` is set; False if it never was."""
     from qa.watch import watch
 
+    index = SimpleNamespace(settings=SimpleNamespace(corpus_dir=folder, watch_interval_s=0.01), sync=sync)
     stop = threading.Event()
     thread = threading.Thread(target=watch, args=(index, stop, on_report), daemon=True)
     thread.start()
@@ -336,17 +338,14 @@ def test_watch_survives_an_unexpected_error_in_sync(tmp_path):
     calls, reports = [], []
     done = threading.Event()
 
-    class Flaky:
-        settings = SimpleNamespace(corpus_dir=tmp_path, watch_interval_s=0.01)
+    def flaky_sync():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        done.set()
+        return SimpleNamespace(changed=len(calls) == 2, errors=())
 
-        def sync(self):
-            calls.append(1)
-            if len(calls) == 1:
-                raise RuntimeError("transient")
-            done.set()
-            return SimpleNamespace(changed=len(calls) == 2, errors=())
-
-    assert _watch_until(Flaky(), done, reports.append), "the watcher stopped after the first error"
+    assert _watch_until(tmp_path, flaky_sync, done, reports.append), "the watcher stopped after the first error"
     assert len(calls) >= 2 and len(reports) == 1
 
 
@@ -359,23 +358,20 @@ def test_watch_does_not_keep_a_file_added_and_removed_during_a_sync(tmp_path):
     calls = []
     settled = threading.Event()
 
-    class Slow:
-        settings = SimpleNamespace(corpus_dir=tmp_path, watch_interval_s=0.01)
+    def slow_sync():
+        calls.append(1)
+        if len(calls) == 1:
+            late.write_text("written while the sync runs")
+        before = set(indexed)
+        indexed.clear()
+        indexed.update(p.name for p in tmp_path.iterdir())
+        if len(calls) == 1:
+            late.unlink()  # and gone before the sync returns
+        if len(calls) > 1 and indexed == before:
+            settled.set()
+        return SimpleNamespace(changed=indexed != before, errors=())
 
-        def sync(self):
-            calls.append(1)
-            if len(calls) == 1:
-                late.write_text("written while the sync runs")
-            before = set(indexed)
-            indexed.clear()
-            indexed.update(p.name for p in tmp_path.iterdir())
-            if len(calls) == 1:
-                late.unlink()  # and gone before the sync returns
-            if len(calls) > 1 and indexed == before:
-                settled.set()
-            return SimpleNamespace(changed=indexed != before, errors=())
-
-    assert _watch_until(Slow(), settled), f"the watcher stopped syncing with {sorted(indexed)} indexed"
+    assert _watch_until(tmp_path, slow_sync, settled), f"the watcher stopped syncing with {sorted(indexed)} indexed"
     assert indexed == set()
 
 
