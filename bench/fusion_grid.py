@@ -12,8 +12,9 @@ SciFact cell for the shipped setting equals `qa eval`'s nDCG@10 to 4 places).
 
 The index is built with the shipped settings (as `qa eval` does; SciFact takes
 about 8 minutes here) unless ``--index`` names one built earlier from the same
-dataset; BM25 constants are applied at question time, so one index serves
-every cell.
+dataset (or a folder that does not exist yet: then it is built there and
+kept); BM25 constants are applied at question time, so one index serves every
+cell.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
 from qa import lexical  # noqa: E402
-from qa.evaluate import binary_scores, build_index, distinct, load_dataset, ndcg_at_k, sample_queries, squad_relevant  # noqa: E402
+from qa.evaluate import binary_scores, distinct, load_dataset, ndcg_at_k, open_or_build, sample_queries, squad_relevant  # noqa: E402
 
 BM25_CONSTANTS = [(1.5, 0.75), (1.2, 0.75), (1.2, 0.5), (0.9, 0.4)]
 DENSE_WEIGHTS = [0.5, 0.6, 0.65, 0.7, 0.75]
@@ -53,7 +54,7 @@ def ndcg(scores: np.ndarray, passages, queries, kind: str) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dataset")
-    ap.add_argument("--index", help="an index folder built from this dataset with the shipped settings")
+    ap.add_argument("--index", help="index folder of this dataset, built with the shipped settings (built if missing)")
     ap.add_argument("--limit-queries", type=int, metavar="N")
     args = ap.parse_args(argv)
     ds = load_dataset(args.dataset)
@@ -61,9 +62,7 @@ def main(argv=None) -> int:
     settings = qa.Settings()  # shipped defaults, not the environment
     with tempfile.TemporaryDirectory(prefix="docqa-grid-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"
-        if not args.index:
-            build_index(ds, folder, settings)
-        idx = qa.Index.open(folder, settings=settings)
+        idx = open_or_build(ds, folder, settings, log=lambda m: print(m, file=sys.stderr, flush=True))
         snap = idx._snap
         bm25 = snap.lexical
         passages = [snap.passages[int(i)] for i in bm25.ids]

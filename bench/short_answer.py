@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
-from qa.evaluate import build_index, contains_answer, load_dataset, sample_queries  # noqa: E402
+from qa.evaluate import contains_answer, load_dataset, open_or_build, sample_queries  # noqa: E402
 
 try:
     from qa.answertype import expected_type
@@ -46,11 +46,7 @@ def main(argv=None) -> int:
     queries = sample_queries(ds.queries, args.limit_queries, seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="docqa-short-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"
-        settings = qa.Settings(index_dir=folder)
-        if not (folder / "CURRENT").exists():
-            print(f"indexing {ds.name} into {folder} ...", file=sys.stderr, flush=True)
-            build_index(ds, folder, settings)
-        idx = qa.Index.open(folder, settings=settings)
+        idx = open_or_build(ds, folder, qa.Settings(), log=lambda m: print(m, file=sys.stderr, flush=True))
         rows = {"all": [], "where / when / how many": []}
         for q in queries:
             a = idx.answer(q.text, k=K)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
-from qa.evaluate import build_index, load_dataset, run_queries, sample_queries  # noqa: E402
+from qa.evaluate import load_dataset, open_or_build, run_queries, sample_queries  # noqa: E402
 
 
 def floats(text: str) -> list[float]:
@@ -42,9 +42,7 @@ def main(argv=None) -> int:
     shipped = qa.Settings()
     with tempfile.TemporaryDirectory(prefix="docqa-grid-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"
-        if not (folder / "CURRENT").exists():
-            print(f"indexing {ds.name} into {folder} ...", file=sys.stderr, flush=True)
-            build_index(ds, folder, shipped)
+        open_or_build(ds, folder, shipped, log=lambda m: print(m, file=sys.stderr, flush=True))
         cells = {}
         for w in args.dense:
             for s in args.sentence:

@@ -427,6 +427,21 @@ def build_index(dataset: Dataset, folder: str | Path, settings: Settings, *, emb
     return idx, time.perf_counter() - t0
 
 
+def open_or_build(dataset: Dataset, folder: str | Path, settings: Settings, *, log=None):
+    """The index at ``folder``, built there from ``dataset`` first when it holds none.
+
+    For benchmarks that take an index built earlier (building SciFact takes
+    minutes), or build one into a folder that does not exist yet and keep it."""
+    from .index import Index
+
+    folder = Path(folder)
+    if not (folder / "CURRENT").exists():
+        if log is not None:
+            log(f"indexing {dataset.name} into {folder} ...")
+        build_index(dataset, folder, settings)
+    return Index.open(folder, settings=settings.replace(index_dir=folder))
+
+
 def run_queries(index, dataset: Dataset, queries: Sequence[EvalQuery], *, k: int = DEFAULT_K, build_s: float = 0.0, progress=None) -> EvalResult:
     """Ask every query of ``index`` and score the hits."""
     scores: list[QueryScore] = []

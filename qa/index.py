@@ -393,7 +393,7 @@ class Index:
             lex_query = f"{question} {question} {context}"
         else:
             qv, lex_query = vecs[question], question
-        dense_top, dense_ids = snap.vectors.search(qv, CANDIDATES)
+        _, dense_ids = snap.vectors.search(qv, CANDIDATES)
         bm25 = snap.lexical.scores(lex_query)  # once per question: top and lookup share it
         ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], snap.lexical.top(bm25, CANDIDATES)]))
         dense = snap.vectors.reconstruct(ids) @ qv
@@ -408,12 +408,17 @@ class Index:
             key_text=lambda s: cand[s.passage_id].text,
             limit=k,
         )
-        # Answerable or not is judged on the best cosine in the whole index,
-        # a score on a fixed scale (fused scores are relative to the query).
-        found = float(dense_top[0][0]) >= self.settings.min_score
+        # Answerable or not is judged on a cosine, a score on a fixed scale
+        # (fused scores are relative to the query): the best one between the
+        # question and a sentence of any candidate. A sentence that matches
+        # tells answerable from unanswerable better than a whole passage does:
+        # at the same share of answerable questions refused, fewer unanswerable
+        # ones are answered (bench/notfound.py; Settings.min_score has figures).
+        confidence = float(sentence.max())
+        found = confidence >= self.settings.min_score
         hits, quotes = self._hits(question, head, np.stack([vecs[h] for h in head]), snap, top)
         message = "" if found else NOT_FOUND
-        return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes))
+        return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes), confidence)
 
     def _hits(
         self, question: str, head: list[str], part_vecs: np.ndarray, snap: Snapshot, top
@@ -456,7 +461,7 @@ class Index:
             )
         # The short answer quotes hits that answer on their own (the best one always).
         eligible = [
-            not is_question[i] and (spans[i][0] == 0 or hits[spans[i][0]].explanation.dense >= self.settings.min_score)
+            not is_question[i] and (spans[i][0] == 0 or hits[spans[i][0]].explanation.sentence >= self.settings.min_score)
             for i in range(len(spans))
         ]
         if not any(eligible):

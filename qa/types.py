@@ -133,6 +133,9 @@ class Answer:
     query: str = ""  # what was searched: the question plus conversation context, if any
     quotes: tuple[Quote, ...] = ()  # the short extractive answer (empty when not found)
     notes: tuple[str, ...] = ()  # anything else the reader should know (question was cut, ...)
+    # The score "found" was judged on: the best cosine of the question and any
+    # candidate passage's sentence, compared with Settings.min_score.
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,24 @@ def test_unrelated_question_is_answered_honestly(seed_index):
     assert answer.hits  # the closest passages are still there, labelled by the caller
 
 
+@pytest.mark.parametrize(
+    "question, answerable",
+    [
+        ("Who ordered a military response against Israel?", True),
+        ("Where was Haniyeh killed?", True),
+        (SEED_QUESTION, True),
+        ("How do I bake sourdough bread at home?", False),
+        ("Which team won the 1998 football World Cup?", False),
+    ],
+)
+def test_found_is_judged_on_the_best_sentence_of_any_candidate(seed_index, question, answerable):
+    answer = seed_index.answer(question, k=3)
+    assert answer.found is answerable
+    assert answer.found == (answer.confidence >= seed_index.settings.min_score)
+    # The hits are candidates, so no hit's best sentence scores above the confidence.
+    assert answer.confidence >= max(h.explanation.sentence for h in answer.hits) - 1e-6
+
+
 def test_no_passage_is_longer_than_the_model_window(real_embedder, tmp_path):
     # Long sentences, a giant token and a long title must never be truncated silently.
     text = ("Word " * 900 + ". ") + "x" * 5000 + ". " + "Normal sentence here. " * 200
