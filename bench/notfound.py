@@ -3,14 +3,22 @@ the questions of both halves, and see how the score "found" is judged on
 separates them.
 
     .venv/bin/python bench/notfound.py [--squad PATH] [--limit-questions N]
+                                       [--also BEIR_FOLDER [--also-index DIR]]
 
-Two scores side by side, from the same run: the shipped one (``Answer.confidence``,
-the best cosine of the question and a sentence of any candidate passage, read
-from ``Index.answer``) and the earlier rule's (the best passage cosine in the
-index). For each threshold: the false-refusal rate (answerable questions
-refused) and the false-answer rate (questions about the unindexed half that are
-"answered"); then, per score, the largest threshold that refuses at most 5% of
-answerable questions, and the earlier rule at the shipped rule's refusal rate.
+Three rules side by side, from the same run and index:
+- shipped: ``Answer.confidence`` as ``Index.answer`` returns it (the best cosine
+  of the question and a sentence of any candidate, plus
+  ``qa.ranking.COVERAGE_WEIGHT`` x the share of the question's terms in the
+  first hit);
+- its sentence part alone (session 6's first rule);
+- the best passage cosine in the index (the rule before session 6).
+
+Prints the shipped rule's false-refusal rate (answerable questions refused) and
+false-answer rate (questions about the unindexed half that are "answered") at
+thresholds around the shipped one; then each rule at the shipped rule's refusal
+rate and at its own 5% limit. ``--also`` asks the queries of a BEIR folder of
+another domain (SciFact) with its whole corpus indexed, so every query is
+answerable, and prints the share each rule refuses at its SQuAD threshold.
 """
 
 from __future__ import annotations
@@ -29,8 +37,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
+from qa.evaluate import load_dataset, open_or_build  # noqa: E402
+from qa.index import term_share  # noqa: E402
+from qa.ranking import COVERAGE_WEIGHT  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"
+RULES = ("shipped: sentence + terms", "best sentence alone", "best passage cosine (before)")
+
+
+def scores(idx, questions: list[str]) -> np.ndarray:
+    """[question, rule] scores for the three RULES."""
+    out = []
+    for q in questions:
+        a = idx.answer(q, k=1)
+        out.append((a.confidence, a.confidence - COVERAGE_WEIGHT * term_share(a.query, a.hits[0].passage)))
+    top, _ = idx._snap.vectors.search(idx.embedder.embed(questions), 1)
+    return np.column_stack([np.array(out), top[:, 0]])
 
 
 def rates(answerable: np.ndarray, unanswerable: np.ndarray, t: float) -> tuple[float, float]:
@@ -42,6 +64,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     ap.add_argument("--limit-questions", type=int, default=0, help="sample this many per half (0: all)")
+    ap.add_argument("--also", type=Path, help="a BEIR folder of another domain, every query answerable")
+    ap.add_argument("--also-index", type=Path, help="its index folder (built there if missing)")
     args = ap.parse_args()
 
     articles = json.loads(args.squad.read_text())["data"]
@@ -56,35 +80,40 @@ def main() -> int:
             titles=[a["title"].replace("_", " ") for a in indexed],
         )
         build = time.perf_counter() - t0
-        shipped, passage = {}, {}
+        got = {}
         for name, half in (("answerable", indexed), ("unanswerable", held_out)):
             questions = [q["question"] for a in half for p in a["paragraphs"] for q in p["qas"]]
             if args.limit_questions:
                 questions = random.Random(0).sample(questions, min(args.limit_questions, len(questions)))
-            shipped[name] = np.array([idx.answer(q, k=1).confidence for q in questions])
-            top, _ = idx._snap.vectors.search(idx.embedder.embed(questions), 1)
-            passage[name] = top[:, 0]
+            got[name] = scores(idx, questions)
+        other = None
+        if args.also:
+            ds = load_dataset(args.also)
+            folder = args.also_index or Path(tmp) / "also"
+            other = scores(open_or_build(ds, folder, settings), [q.text for q in ds.queries])
+    ans, una = got["answerable"], got["unanswerable"]
     print(f"indexed {len(indexed)} articles ({len(idx)} passages) in {build:.0f}s; "
-          f"{len(shipped['answerable'])} answerable and {len(shipped['unanswerable'])} unanswerable questions\n")
-    print("| threshold | best sentence (shipped): answerable refused | unanswerable answered "
-          "| best passage (earlier rule): answerable refused | unanswerable answered |")
-    print("|---:|---:|---:|---:|---:|")
-    candidates = sorted({round(x, 2) for x in np.arange(0.30, 0.47, 0.02)} | {settings.min_score})
-    for t in candidates:
-        mark = " (shipped)" if abs(t - settings.min_score) < 1e-9 else ""
-        (sr, sa), (pr, pa) = rates(*shipped.values(), t), rates(*passage.values(), t)
-        print(f"| {t:.2f}{mark} | {sr:.1%} | {sa:.1%} | {pr:.1%} | {pa:.1%} |")
-    print()
-    for label, s in (("best sentence (shipped)", shipped), ("best passage (earlier rule)", passage)):
-        best = np.floor(np.quantile(s["answerable"], 0.05) * 100) / 100
-        r, a = rates(*s.values(), best)
-        print(f"{label}: largest threshold refusing <= 5% of answerable questions: {best:.2f} "
-              f"(refuses {r:.1%}, answers {a:.1%} of unanswerable)")
-    refused, answered = rates(*shipped.values(), settings.min_score)
-    same = float(np.quantile(passage["answerable"], refused))
-    r, a = rates(*passage.values(), same)
-    print(f"\nat the shipped rule's {refused:.1%} of answerable questions refused, it answers {answered:.1%} "
-          f"of unanswerable ones; the earlier rule (threshold {same:.3f}) refuses {r:.1%} and answers {a:.1%}")
+          f"{len(ans)} answerable and {len(una)} unanswerable questions\n")
+    print("#### The shipped rule around its threshold\n")
+    print("| threshold | answerable refused | unanswerable answered |")
+    print("|---:|---:|---:|")
+    m = settings.min_score
+    for t in sorted({round(x, 2) for x in np.arange(m - 0.1, m + 0.09, 0.02)} | {m}):
+        r, a = rates(ans[:, 0], una[:, 0], t)
+        print(f"| {t:.2f}{' (shipped)' if abs(t - m) < 1e-9 else ''} | {r:.1%} | {a:.1%} |")
+    refused, _ = rates(ans[:, 0], una[:, 0], m)
+    print(f"\n#### Each rule at the shipped rule's refusal rate ({refused:.1%}) and at its own 5% limit\n")
+    head = "| rule | threshold | answerable refused | unanswerable answered | 5% limit | refused | answered |"
+    print(head + (f" {args.also.name} queries refused at the first threshold |" if other is not None else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if other is not None else ""))
+    for j, rule in enumerate(RULES):
+        same = m if j == 0 else float(np.quantile(ans[:, j], refused))
+        limit = np.floor(np.quantile(ans[:, j], 0.05) * 100) / 100
+        row = [rule, f"{same:.3f}", *(f"{x:.1%}" for x in rates(ans[:, j], una[:, j], same)),
+               f"{limit:.2f}", *(f"{x:.1%}" for x in rates(ans[:, j], una[:, j], limit))]
+        if other is not None:
+            row.append(f"{np.mean(other[:, j] < same):.1%}")
+        print("| " + " | ".join(row) + " |")
     return 0
 
 

@@ -25,8 +25,8 @@ from .embedding import Embedder, embed_passages, load_embedder
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
-from .lexical import matched_terms, terms
-from .ranking import best_sentence, collapse, fuse, sentence_scores
+from .lexical import coverage, matched_terms, terms
+from .ranking import best_sentence, collapse, confidence, fuse, sentence_scores
 from .settings import Settings
 from .storage import Change, Storage, open_storage
 from .store import DocInfo, Manifest, Snapshot
@@ -408,25 +408,26 @@ class Index:
             key_text=lambda s: cand[s.passage_id].text,
             limit=k,
         )
-        # Answerable or not is judged on a cosine, a score on a fixed scale
-        # (fused scores are relative to the query): the best one between the
-        # question and a sentence of any candidate. A sentence that matches
-        # tells answerable from unanswerable better than a whole passage does:
-        # at the same share of answerable questions refused, fewer unanswerable
-        # ones are answered (bench/notfound.py; Settings.min_score has figures).
-        confidence = float(sentence.max())
-        found = confidence >= self.settings.min_score
-        hits, quotes = self._hits(question, head, np.stack([vecs[h] for h in head]), snap, top)
+        # Answerable or not is judged on scores with a fixed scale (fused
+        # scores are relative to the query): the best cosine of the question
+        # and a sentence of any candidate (a matching sentence tells answerable
+        # from unanswerable better than a whole passage does), and the share of
+        # the searched terms the first hit holds (qa.ranking.confidence).
+        # bench/notfound.py measures it; Settings.min_score has the figures.
+        hits, quotes = self._hits(question, query, head, np.stack([vecs[h] for h in head]), snap, top)
+        sure = confidence(float(sentence.max()), term_share(query, hits[0].passage))
+        found = sure >= self.settings.min_score
         message = "" if found else NOT_FOUND
-        return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes), confidence)
+        return Answer(question, tuple(hits), found, message, query, quotes if found else (), tuple(notes), sure)
 
     def _hits(
-        self, question: str, head: list[str], part_vecs: np.ndarray, snap: Snapshot, top
+        self, question: str, query: str, head: list[str], part_vecs: np.ndarray, snap: Snapshot, top
     ) -> tuple[list[Hit], tuple[Quote, ...]]:
         """Hits with their evidence sentence, and the short answer's quotes.
 
         ``head``: the question (with its conversation when it has no words of
-        its own) and then each of its parts; ``part_vecs`` their vectors."""
+        its own) and then each of its parts; ``part_vecs`` their vectors;
+        ``query``: what was searched (the question and its conversation)."""
         own = head[0]
         passages = [snap.passages[s.passage_id] for s in top]
         spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
@@ -459,11 +460,14 @@ class Index:
                     explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text), s.sentence),
                 )
             )
-        # The short answer quotes hits that answer on their own (the best one always).
-        eligible = [
-            not is_question[i] and (spans[i][0] == 0 or hits[spans[i][0]].explanation.sentence >= self.settings.min_score)
-            for i in range(len(spans))
+        # The short answer quotes hits that answer on their own (the best one
+        # always): judged as "found" is, on the hit's own best sentence and terms.
+        answers = [
+            n == 0 or confidence(h.explanation.sentence, term_share(query, h.passage))
+            >= self.settings.min_score
+            for n, h in enumerate(hits)
         ]
+        eligible = [not is_question[i] and answers[spans[i][0]] for i in range(len(spans))]
         if not any(eligible):
             eligible = [spans[i][0] == 0 for i in range(len(spans))]
         # Scored as the highlight is (terms and answer type included), one row
@@ -475,6 +479,11 @@ class Index:
             Quote(texts[i], spans[i][1], spans[i][2], passages[spans[i][0]].doc_id, spans[i][0] + 1) for i in picked
         )
         return hits, quotes
+
+
+def term_share(query: str, passage: Passage) -> float:
+    """Share of the terms of ``query`` that ``passage`` holds, its title and heading included (as BM25 sees it)."""
+    return coverage(query, _context(passage.title, passage.text, passage.heading))
 
 
 def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: np.ndarray) -> np.ndarray:

@@ -344,6 +344,13 @@ def _content_words(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def coverage(query: str, text: str) -> float:
+    """Share of the query's content words (as matched_terms has them) whose stem
+    occurs in ``text``; 0 for a query without any ("who is it?")."""
+    wanted = {stem for _, stem in _content_words(query)}
+    return len(wanted & _term_set(text)) / len(wanted) if wanted else 0.0
+
+
 def matched_terms(query: str, text: str) -> tuple[str, ...]:
     """Content words of the query whose stem occurs in ``text``, in query order, once each."""
     present = _term_set(text)

@@ -93,7 +93,7 @@ def test_unusable_settings_are_refused_with_the_variable_and_the_fix():
     [
         ({"QA_PORT": "70000"}, r"port \(QA_PORT\) must be between 1 and 65535, not 70000\. Unset it for the default \(7860\)"),
         ({"QA_PASSAGE_TOKENS": "-5"}, r"QA_PASSAGE_TOKENS\) must be at least 16, not -5"),
-        ({"QA_MIN_SCORE": "2"}, r"QA_MIN_SCORE\) must be between -1 and 1"),
+        ({"QA_MIN_SCORE": "2"}, r"QA_MIN_SCORE\) must be between -1 and 1\.2"),
         ({"QA_MAX_FILE_MB": "0"}, r"QA_MAX_FILE_MB\) must be at least 0.001"),
         ({"QA_WATCH_INTERVAL_S": "0"}, r"QA_WATCH_INTERVAL_S\) must be at least 0.05"),
         ({"QA_OVERLAP_TOKENS": "-1"}, r"QA_OVERLAP_TOKENS\) must be at least 0"),

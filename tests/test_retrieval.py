@@ -84,11 +84,16 @@ def test_unrelated_question_is_answered_honestly(seed_index):
         ("Who ordered a military response against Israel?", True),
         ("Where was Haniyeh killed?", True),
         (SEED_QUESTION, True),
+        ("What did Israel say?", True),
         ("How do I bake sourdough bread at home?", False),
         ("Which team won the 1998 football World Cup?", False),
+        # The article never names Hezbollah, but its sentences on Iran's proxy
+        # forces come close in meaning (cosine 0.43): judged on the sentence
+        # alone this was "found"; the missing name makes it "not found".
+        ("What is Hezbollah?", False),
     ],
 )
-def test_found_is_judged_on_the_best_sentence_of_any_candidate(seed_index, question, answerable):
+def test_found_is_judged_on_the_best_sentence_and_the_question_terms(seed_index, question, answerable):
     answer = seed_index.answer(question, k=3)
     assert answer.found is answerable
     assert answer.found == (answer.confidence >= seed_index.settings.min_score)
