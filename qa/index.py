@@ -412,7 +412,7 @@ class Index:
         # scores are relative to the query): the best cosine of the question
         # and a sentence of any candidate (a matching sentence tells answerable
         # from unanswerable better than a whole passage does), and the share of
-        # the searched terms the first hit holds (qa.ranking.confidence).
+        # the searched content words the first hit holds (qa.ranking.confidence).
         # bench/notfound.py measures it; Settings.min_score has the figures.
         hits, quotes = self._hits(question, query, head, np.stack([vecs[h] for h in head]), snap, top)
         sure = confidence(float(sentence.max()), term_share(query, hits[0].passage))
@@ -482,8 +482,8 @@ class Index:
 
 
 def term_share(query: str, passage: Passage) -> float:
-    """Share of the terms of ``query`` that ``passage`` holds, its title and heading included (as BM25 sees it)."""
-    return coverage(query, _context(passage.title, passage.text, passage.heading))
+    """Share of the content words of ``query`` that ``passage`` holds, its title and heading included (as BM25 sees it)."""
+    return coverage(query, passage.text, passage.title[:TITLE_CONTEXT_CHARS], passage.heading[:TITLE_CONTEXT_CHARS])
 
 
 def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: np.ndarray) -> np.ndarray:

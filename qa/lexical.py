@@ -344,11 +344,15 @@ def _content_words(query: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def coverage(query: str, text: str) -> float:
+def coverage(query: str, *texts: str) -> float:
     """Share of the query's content words (as matched_terms has them) whose stem
-    occurs in ``text``; 0 for a query without any ("who is it?")."""
+    occurs in one of ``texts``; 0 for a query without any ("who is it?")."""
     wanted = {stem for _, stem in _content_words(query)}
-    return len(wanted & _term_set(text)) / len(wanted) if wanted else 0.0
+    if not wanted:
+        return 0.0
+    # Each text's terms are cached: a passage's were read for its matched terms.
+    present = set().union(*(_term_set(t) for t in texts)) & wanted
+    return len(present) / len(wanted)
 
 
 def matched_terms(query: str, text: str) -> tuple[str, ...]:

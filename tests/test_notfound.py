@@ -17,6 +17,12 @@ def test_coverage_is_the_share_of_question_terms_the_text_holds():
     assert coverage("Who won the football World Cup?", PASSAGE) == 0.0
 
 
+def test_coverage_counts_a_word_held_by_any_of_the_texts():
+    # A passage's title and heading give it words its text may lack.
+    assert coverage("Was Haniyeh killed in Tehran?", "He was killed.", "Haniyeh", "Tehran") == 1.0
+    assert coverage("Was Haniyeh killed in Tehran?", "He was killed.") == pytest.approx(1 / 3)
+
+
 def test_a_question_without_terms_covers_nothing():
     assert coverage("Who is it?", PASSAGE) == 0.0
     assert coverage("", PASSAGE) == 0.0
