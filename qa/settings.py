@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import SettingsError
+from .ranking import COVERAGE_WEIGHT
 
 # The repository root when docqa runs from a checkout (the usual case: the README
 # installs it editable). Defaults are anchored here, not at the working directory,
@@ -97,8 +98,8 @@ class Settings:
         # 40.3%. SciFact claims, another domain, all answerable: 3.1% refused.
         default=0.52,
         metadata={
-            "help": "Below this score (the best question-sentence cosine plus 0.2 x the share of "
-            "the question's words in the first passage) the answer is 'not found in the documents'."
+            "help": f"Below this score (the best question-sentence cosine plus {COVERAGE_WEIGHT:g} x the share "
+            "of the question's words in the first passage) the answer is 'not found in the documents'."
         },
     )
     # 0.75 with sentence_weight 0.6 and BM25's k1 0.9 / b 0.4 (lexical.K1): of
@@ -189,7 +190,7 @@ class Settings:
 _RANGES = {
     "dense_weight": (0.0, 1.0),
     "sentence_weight": (0.0, 1.0),
-    "min_score": (-1.0, 1.2),  # a cosine plus up to qa.ranking.COVERAGE_WEIGHT
+    "min_score": (-1.0, 1.0 + COVERAGE_WEIGHT),  # a cosine plus up to COVERAGE_WEIGHT (Answer.confidence)
     "passage_tokens": (16, math.inf),  # shorter than a short sentence is no passage
     "overlap_tokens": (0, math.inf),
     "max_file_mb": (0.001, math.inf),

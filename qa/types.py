@@ -135,7 +135,8 @@ class Answer:
     notes: tuple[str, ...] = ()  # anything else the reader should know (question was cut, ...)
     # The score "found" was judged on, compared with Settings.min_score: the
     # best cosine of the question and any candidate passage's sentence, plus
-    # 0.2 x the share of the question's terms in the first hit (qa.ranking.confidence).
+    # COVERAGE_WEIGHT x the share of the question's content words in the first
+    # hit (qa.ranking.confidence).
     confidence: float = 0.0
 
 
