@@ -8,6 +8,9 @@ user configures goes through the library's ordinary loading code.
 Two backends run it: ``torch`` (sentence-transformers as is) and ONNX Runtime
 (``onnx`` fp32 or ``onnx-int8``, see onnx_model.py). The index manifest
 records which one embedded the passages, so questions are embedded the same way.
+``onnx-int8`` picks its weights for the CPU (``onnx-int8-s8`` where it has
+VNNI); an index records the variant it got, and a machine that opens it
+later runs that variant, not its own pick.
 """
 
 from __future__ import annotations
@@ -22,7 +25,35 @@ from .errors import ModelLoadError
 from .pooling import pool_spans
 from .settings import BUNDLED_MODEL, Settings
 
-BACKENDS = ("onnx-int8", "onnx", "torch")
+BACKENDS = ("onnx-int8", "onnx", "torch")  # what QA_BACKEND may say
+# What "onnx-int8" becomes for a new index, by CPU (onnx_model.int8_backend_for_this_cpu).
+INT8_VARIANTS = ("onnx-int8-u8", "onnx-int8-s8")
+RECORDED = (*BACKENDS, *INT8_VARIANTS)  # what a manifest may say (QA_BACKEND too, to force a variant)
+# Indexes made before the variants existed recorded "onnx-int8" for unsigned weights.
+_LEGACY = {"onnx-int8": "onnx-int8-u8"}
+
+
+def resolve_backend(backend: str) -> str:
+    """The backend a new index records for a configured one: ``onnx-int8``
+    becomes this CPU's int8 variant; the others stay as they are."""
+    if backend == "onnx-int8":
+        from .onnx_model import int8_backend_for_this_cpu
+
+        return int8_backend_for_this_cpu()
+    return backend
+
+
+def recorded_backend(recorded: str) -> str:
+    """The backend that embedded an index's passages, from its manifest."""
+    return _LEGACY.get(recorded, recorded)
+
+
+def runs_like(configured: str, recorded: str) -> bool:
+    """Whether an index whose passages were embedded by ``recorded`` can be
+    asked with the ``configured`` backend: the same one, or ``onnx-int8``
+    and either int8 variant (the index's own is then used)."""
+    recorded = recorded_backend(recorded)
+    return configured == recorded or (configured == "onnx-int8" and recorded in INT8_VARIANTS)
 
 
 class Embedder(Protocol):
@@ -151,8 +182,9 @@ def load_embedder(settings: Settings | None = None, *, model: str | None = None,
     settings = settings or Settings.from_env()
     model = model or settings.model
     backend = backend or settings.backend
-    if backend not in BACKENDS:
+    if backend not in RECORDED:
         raise ModelLoadError(f"unknown backend {backend!r}: set QA_BACKEND to one of {', '.join(BACKENDS)}")
+    backend = resolve_backend(backend)
     key = (model, backend, str(settings.model_cache_dir))
     with _cache_lock:
         if key not in _cache:

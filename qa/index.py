@@ -21,7 +21,7 @@ from .answertype import expected_type, offers_answer
 from .chunking import chunk_text, line_number
 from .corpus import corpus_files
 from .documents import make_document, read_document
-from .embedding import Embedder, embed_passages, load_embedder
+from .embedding import RECORDED, Embedder, embed_passages, load_embedder, recorded_backend, runs_like
 from .errors import DocumentError, EmptyQuestionError, IndexMismatchError, QAError, UnknownDocumentError
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
@@ -104,7 +104,7 @@ class Index:
                     f"{model_name!r}; vectors of two models cannot be mixed: run `qa index --rebuild` "
                     "(or set QA_MODEL back)"
                 )
-            if m.backend != backend:
+            if not runs_like(backend, m.backend):
                 raise IndexMismatchError(
                     f"the index at {where} was embedded with backend {m.backend!r}, but the configured "
                     f"backend is {backend!r}; questions must be embedded like the passages: set "
@@ -117,6 +117,8 @@ class Index:
                 )
         idx = cls(path, settings, snap, embedder, storage)
         if snap is None:
+            # The backend as the model runs it here ("onnx-int8" -> this CPU's variant).
+            backend = getattr(idx.embedder, "backend", backend)
             idx._snap = storage.create(Manifest(model_name, idx.embedder.dim, chunking, backend=backend), reset=rebuild)
         elif embedder is not None and embedder.dim != snap.manifest.dim:
             raise IndexMismatchError(
@@ -134,7 +136,11 @@ class Index:
     def embedder(self) -> Embedder:
         # Loaded on first use, so `qa list` and opening an index stay fast.
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
+            # The way the index's passages were embedded (Index.open checked it
+            # agrees with the settings): an int8 variant is the index's, not this CPU's pick.
+            recorded = self._snap.manifest.backend if self._snap is not None else ""
+            recorded = recorded_backend(recorded)
+            self._embedder = load_embedder(self.settings, backend=recorded if recorded in RECORDED else None)
         return self._embedder
 
     # ------------------------------------------------------------- inspection

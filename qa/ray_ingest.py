@@ -25,7 +25,7 @@ import logging
 import pickle
 from pathlib import Path
 
-from .embedding import embed_passages, load_embedder
+from .embedding import embed_passages, load_embedder, recorded_backend, runs_like
 from .errors import IndexMismatchError, MissingExtraError, QAError
 from .index import Embedded, Index, Progress, chunk_document, embed_documents, read_documents
 from .settings import Settings
@@ -71,13 +71,14 @@ class RayIngest:
     def __init__(self, settings: Settings, address: str, manifest: Manifest):
         # Workers load the model the settings name: an index built with an
         # embedder object given to Index.open cannot be extended by them.
-        if (manifest.model, manifest.backend) != (settings.model, settings.backend):
+        if manifest.model != settings.model or not runs_like(settings.backend, manifest.backend):
             raise IndexMismatchError(
                 f"the index holds vectors of model {manifest.model!r} ({manifest.backend}), but Ray workers "
                 f"load the configured model {settings.model!r} ({settings.backend}); set QA_MODEL and "
                 "QA_BACKEND to the index's, or index without Ray"
             )
-        self.settings = settings
+        # Workers run the index's int8 variant, whatever their CPU would pick.
+        self.settings = settings.replace(backend=recorded_backend(manifest.backend))
         self.ray = connect(address)
 
     def read(self, paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[str]]:

@@ -68,8 +68,9 @@ class Settings:
         default="onnx-int8",
         metadata={
             "help": "How the model runs: 'onnx-int8' (ONNX Runtime, int8 weights, exported "
-            "locally on first use), 'onnx' (fp32) or 'torch' (sentence-transformers). An index "
-            "remembers its backend; changing it needs `qa index --rebuild`."
+            "locally on first use: signed weights on CPUs with VNNI, unsigned elsewhere), "
+            "'onnx' (fp32) or 'torch' (sentence-transformers). An index remembers its backend "
+            "(and int8 variant, which it keeps on any CPU); changing it needs `qa index --rebuild`."
         },
     )
     model_cache_dir: Path = field(

@@ -10,7 +10,8 @@ import pytest
 import qa
 import qa.vectors as vectors_mod
 from qa import store
-from qa.embedding import load_embedder
+from qa.embedding import INT8_VARIANTS, load_embedder
+from qa.onnx_model import int8_backend_for_this_cpu
 from qa.errors import IndexMismatchError, ModelLoadError
 from qa.pooling import pool_spans
 from qa.sentvectors import SentenceVectors
@@ -121,7 +122,7 @@ def test_onnx_backend_refuses_a_model_it_cannot_export(tmp_path):
 @pytest.mark.slow
 def test_int8_vectors_match_the_torch_model(real_embedder):
     torch_model = load_embedder(qa.Settings(backend="torch"))
-    assert real_embedder.backend == "onnx-int8"
+    assert real_embedder.backend == int8_backend_for_this_cpu()  # "onnx-int8" as this CPU runs it
     texts = [SEED.read_text()[:600], SEED_QUESTION, "A short one."]
     a, b = real_embedder.embed(texts), torch_model.embed(texts)
     assert np.all(np.sum(a * b, axis=1) > 0.97)
@@ -130,6 +131,24 @@ def test_int8_vectors_match_the_torch_model(real_embedder):
     _, sa = real_embedder.embed_passages([texts[0]], [[(0, 120), (121, 300)]])
     _, sb = torch_model.embed_passages([texts[0]], [[(0, 120), (121, 300)]])
     assert np.all(np.sum(sa[0] * sb[0], axis=1) > 0.95)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recorded", ("onnx-int8", *INT8_VARIANTS))  # "onnx-int8": an index from before the variants
+def test_an_index_is_asked_with_its_own_int8_variant_on_any_cpu(folders, fake, recorded):
+    # An index moved to a machine whose CPU picks the other int8 weights (or
+    # built before signed weights existed) keeps embedding questions its way.
+    fake.name, fake.backend = folders.model, recorded
+    qa.Index.open(settings=folders, embedder=fake).add_texts(["Green tea is steamed."], ids=["a"])
+    idx = qa.Index.open(settings=folders)  # configured: onnx-int8, whatever this CPU would pick
+    assert idx.embedder.backend == {"onnx-int8": "onnx-int8-u8"}.get(recorded, recorded)
+    torch_model = load_embedder(qa.Settings(backend="torch"))
+    texts = [SEED.read_text()[:600], SEED_QUESTION]
+    assert np.all(np.sum(idx.embedder.embed(texts) * torch_model.embed(texts), axis=1) > 0.97)
+    # A new index records what "onnx-int8" means here.
+    fresh = qa.Index.open(settings=folders.replace(index_dir=folders.index_dir.parent / "new"))
+    fresh.add_texts(["Green tea is steamed."], ids=["a"])
+    assert fresh._snap.manifest.backend == int8_backend_for_this_cpu()
 
 
 @pytest.mark.slow
