@@ -23,6 +23,7 @@ import json
 import os
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,17 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 BATCH = 1
 # More texts than this in one call is a batch job (indexing), not a question.
 BATCH_JOB = 8
+# A batch job runs on several sessions of few threads each, texts dealt out
+# between them, rather than on one session whose threads split every
+# operator: a one-text run is too small to split well (the threads wait for
+# each other after each of its ~50 operators). Two one-thread sessions on this
+# 2-core CPU: 1.3-1.5x the passages/s of one two-thread session (bench/RESULTS.md,
+# run 12), with the very same vectors: a text's vector does not depend on the
+# session's thread count (equal to the last bit on 240 SQuAD paragraphs;
+# tests/test_speed_parts.py checks it), as onnxruntime splits a product's rows,
+# not its sums, between threads. At most this many sessions, each holding its
+# own copy of the weights (~25 MB).
+MAX_BATCH_SESSIONS = 8
 # 2: fused operators and unsigned int8 weights (1: plain export, signed weights).
 EXPORT_VERSION = 2
 # Encoders whose graph onnxruntime's "bert" optimiser knows how to fuse.
@@ -94,6 +106,21 @@ def has_vnni() -> bool:
     except OSError:
         pass
     return False
+
+
+def available_cores() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def batch_sessions(cores: int) -> tuple[int, int]:
+    """(sessions, threads each) for batch jobs on ``cores`` CPUs: one
+    one-thread session per core, up to MAX_BATCH_SESSIONS, then more threads each."""
+    sessions = max(1, min(cores, MAX_BATCH_SESSIONS))
+    return sessions, max(1, cores // sessions)
 
 
 def int8_backend_for_this_cpu() -> str:
@@ -259,12 +286,13 @@ class OnnxEmbedder:
         except ImportError as exc:  # pragma: no cover - a broken install
             raise ModelLoadError(f"onnxruntime is missing ({exc}): run `pip install onnxruntime`") from exc
         path = export(folder, Path(cache_dir), {"onnx-int8-u8": "u8", "onnx-int8-s8": "s8"}.get(backend))
-        # Two sessions of one model: for a question, idle threads sleep at once
-        # (spinning threads hold both cores after the call and starve FAISS:
-        # about 8 ms a question); for batches, they spin between batches
-        # (about 6% more passages/s).
+        # For a question, one session with every core, whose idle threads sleep
+        # at once (spinning threads hold both cores after the call and starve
+        # FAISS: about 8 ms a question). Batch jobs get their own sessions,
+        # made on the first one (a chat that only answers never loads them).
+        self._ort, self._path = ort, path
         self._session = self._load(ort, path, spin=False)
-        self._batch_session = self._load(ort, path, spin=True)
+        self._batch_sessions: list = []
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_seq)
@@ -276,35 +304,52 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _load(ort, path: Path, spin: bool):
+    def _load(ort, path: Path, spin: bool, threads: int = 0):
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        opts.intra_op_num_threads = threads  # 0: one per core
         try:
             return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelLoadError(f"could not load {path} ({exc}); delete it to export it again") from exc
 
+    def _sessions_for_batches(self) -> list:
+        if not self._batch_sessions:
+            sessions, threads = batch_sessions(available_cores())
+            self._batch_sessions = [self._load(self._ort, self._path, spin=True, threads=threads) for _ in range(sessions)]
+        return self._batch_sessions
+
     def _run(self, texts: list[str]):
         """Token vectors and encodings of ``texts``, in their order."""
         encs = self._tokenizer.encode_batch(list(texts))
         hidden = [None] * len(texts)
+        # Sorted by length, so the sessions dealt every n-th text get equal work.
         order = np.argsort([len(e.ids) for e in encs], kind="stable")
-        session = self._batch_session if len(texts) > BATCH_JOB else self._session
-        for i in range(0, len(order), BATCH):
-            rows = order[i : i + BATCH]
-            width = max(len(encs[r].ids) for r in rows)
-            ids = np.zeros((len(rows), width), np.int64)
-            mask = np.zeros((len(rows), width), np.int64)
-            for j, r in enumerate(rows):
-                n = len(encs[r].ids)
-                ids[j, :n] = encs[r].ids
-                mask[j, :n] = 1
-            out = session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
-            for j, r in enumerate(rows):
-                hidden[r] = out[j, : len(encs[r].ids)]
+        sessions = self._sessions_for_batches() if len(texts) > BATCH_JOB else [self._session]
+
+        def work(session, rows) -> None:
+            for i in range(0, len(rows), BATCH):
+                batch = rows[i : i + BATCH]
+                width = max(len(encs[r].ids) for r in batch)
+                ids = np.zeros((len(batch), width), np.int64)
+                mask = np.zeros((len(batch), width), np.int64)
+                for j, r in enumerate(batch):
+                    n = len(encs[r].ids)
+                    ids[j, :n] = encs[r].ids
+                    mask[j, :n] = 1
+                out = session.run(
+                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                )[0]
+                for j, r in enumerate(batch):
+                    hidden[r] = out[j, : len(encs[r].ids)]
+
+        if len(sessions) == 1:
+            work(sessions[0], order)
+        else:  # onnxruntime releases the GIL while it runs, so threads run in parallel
+            with ThreadPoolExecutor(len(sessions), thread_name_prefix="docqa-embed") as pool:
+                for done in [pool.submit(work, s, order[i :: len(sessions)]) for i, s in enumerate(sessions)]:
+                    done.result()
         return hidden, encs
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -11,7 +11,7 @@ import qa
 import qa.vectors as vectors_mod
 from qa import store
 from qa.embedding import INT8_VARIANTS, load_embedder
-from qa.onnx_model import int8_backend_for_this_cpu
+from qa.onnx_model import BATCH_JOB, available_cores, batch_sessions, int8_backend_for_this_cpu
 from qa.errors import IndexMismatchError, ModelLoadError
 from qa.pooling import pool_spans
 from qa.sentvectors import SentenceVectors
@@ -131,6 +131,33 @@ def test_int8_vectors_match_the_torch_model(real_embedder):
     _, sa = real_embedder.embed_passages([texts[0]], [[(0, 120), (121, 300)]])
     _, sb = torch_model.embed_passages([texts[0]], [[(0, 120), (121, 300)]])
     assert np.all(np.sum(sa[0] * sb[0], axis=1) > 0.95)
+
+
+def test_batch_jobs_get_one_session_per_core_up_to_a_bound():
+    assert batch_sessions(1) == (1, 1)
+    assert batch_sessions(2) == (2, 1)  # this machine: two one-thread sessions
+    assert batch_sessions(8) == (8, 1)
+    assert batch_sessions(12) == (8, 1)  # at most 8 copies of the weights
+    assert batch_sessions(16) == (8, 2)
+
+
+@pytest.mark.slow
+def test_a_text_gets_the_same_vector_alone_and_in_a_batch_job(real_embedder):
+    # A batch job (indexing) runs on its own sessions, texts dealt out between
+    # them; a question or a small add runs on the question session. A passage
+    # must get the same vector either way, or re-adding a file would change it.
+    words = SEED.read_text().split()
+    texts = [" ".join(words[i : i + 7 + 11 * (i % 5)]) for i in range(0, 40 * 9, 9)]
+    assert len(texts) > BATCH_JOB
+    in_job = real_embedder.embed(texts)
+    assert len(real_embedder._batch_sessions) == batch_sessions(available_cores())[0]
+    alone = np.concatenate([real_embedder.embed([t]) for t in texts])
+    np.testing.assert_allclose(in_job, alone, rtol=0, atol=1e-6)
+    # Sentence vectors pooled in a batch job match the small call's too.
+    spans = [[(0, len(t) // 2), (len(t) // 2 + 1, len(t))] for t in texts]
+    _, job_sents = real_embedder.embed_passages(texts, spans)
+    for t, sp, got in zip(texts[:5], spans, job_sents):
+        np.testing.assert_allclose(got, real_embedder.embed_passages([t], [sp])[1][0], rtol=0, atol=1e-6)
 
 
 @pytest.mark.slow
