@@ -44,8 +44,8 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 BATCH = 1
 # More texts than this in one call is a batch job (indexing), not a question.
 BATCH_JOB = 8
-# A batch job runs on several sessions of few threads each, texts dealt out
-# between them, rather than on one session whose threads split every
+# A batch job runs on several sessions of few threads each, each taking the
+# next text when it is free, rather than on one session whose threads split every
 # operator: a one-text run is too small to split well (the threads wait for
 # each other after each of its ~50 operators). Two one-thread sessions on this
 # 2-core CPU: 1.3-1.5x the passages/s of one two-thread session (bench/RESULTS.md,
@@ -116,11 +116,12 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def batch_sessions(cores: int) -> tuple[int, int]:
-    """(sessions, threads each) for batch jobs on ``cores`` CPUs: one
-    one-thread session per core, up to MAX_BATCH_SESSIONS, then more threads each."""
+def batch_sessions(cores: int) -> list[int]:
+    """Threads of each session for batch jobs on ``cores`` CPUs: one one-thread
+    session per core, up to MAX_BATCH_SESSIONS; past that the cores are shared
+    out between the sessions (12 cores: four of two threads, four of one)."""
     sessions = max(1, min(cores, MAX_BATCH_SESSIONS))
-    return sessions, max(1, cores // sessions)
+    return [cores // sessions + (i < cores % sessions) for i in range(sessions)]
 
 
 def int8_backend_for_this_cpu() -> str:
@@ -316,21 +317,30 @@ class OnnxEmbedder:
 
     def _sessions_for_batches(self) -> list:
         if not self._batch_sessions:
-            sessions, threads = batch_sessions(available_cores())
-            self._batch_sessions = [self._load(self._ort, self._path, spin=True, threads=threads) for _ in range(sessions)]
+            self._batch_sessions = [
+                self._load(self._ort, self._path, spin=True, threads=n) for n in batch_sessions(available_cores())
+            ]
         return self._batch_sessions
 
     def _run(self, texts: list[str]):
         """Token vectors and encodings of ``texts``, in their order."""
         encs = self._tokenizer.encode_batch(list(texts))
         hidden = [None] * len(texts)
-        # Sorted by length, so the sessions dealt every n-th text get equal work.
-        order = np.argsort([len(e.ids) for e in encs], kind="stable")
+        # Longest first: batches of like lengths waste no padding, and the
+        # shortest runs come last, when sessions finish at different times.
+        order = np.argsort([-len(e.ids) for e in encs], kind="stable")
         sessions = self._sessions_for_batches() if len(texts) > BATCH_JOB else [self._session]
+        # Each session takes the next batch when it is free, so one slowed down
+        # (a busy core, fewer threads) never leaves the others waiting long at the end.
+        starts, take = iter(range(0, len(order), BATCH)), threading.Lock()
 
-        def work(session, rows) -> None:
-            for i in range(0, len(rows), BATCH):
-                batch = rows[i : i + BATCH]
+        def work(session) -> None:
+            while True:
+                with take:
+                    i = next(starts, None)
+                if i is None:
+                    return
+                batch = order[i : i + BATCH]
                 width = max(len(encs[r].ids) for r in batch)
                 ids = np.zeros((len(batch), width), np.int64)
                 mask = np.zeros((len(batch), width), np.int64)
@@ -345,10 +355,10 @@ class OnnxEmbedder:
                     hidden[r] = out[j, : len(encs[r].ids)]
 
         if len(sessions) == 1:
-            work(sessions[0], order)
+            work(sessions[0])
         else:  # onnxruntime releases the GIL while it runs, so threads run in parallel
             with ThreadPoolExecutor(len(sessions), thread_name_prefix="docqa-embed") as pool:
-                for done in [pool.submit(work, s, order[i :: len(sessions)]) for i, s in enumerate(sessions)]:
+                for done in [pool.submit(work, s) for s in sessions]:
                     done.result()
         return hidden, encs
 

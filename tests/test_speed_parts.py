@@ -134,23 +134,24 @@ def test_int8_vectors_match_the_torch_model(real_embedder):
 
 
 def test_batch_jobs_get_one_session_per_core_up_to_a_bound():
-    assert batch_sessions(1) == (1, 1)
-    assert batch_sessions(2) == (2, 1)  # this machine: two one-thread sessions
-    assert batch_sessions(8) == (8, 1)
-    assert batch_sessions(12) == (8, 1)  # at most 8 copies of the weights
-    assert batch_sessions(16) == (8, 2)
+    # Threads of each session.
+    assert batch_sessions(1) == [1]
+    assert batch_sessions(2) == [1, 1]  # this machine: two one-thread sessions
+    assert batch_sessions(8) == [1] * 8
+    assert batch_sessions(12) == [2, 2, 2, 2, 1, 1, 1, 1]  # at most 8 copies of the weights, every core used
+    assert batch_sessions(16) == [2] * 8
 
 
 @pytest.mark.slow
 def test_a_text_gets_the_same_vector_alone_and_in_a_batch_job(real_embedder):
-    # A batch job (indexing) runs on its own sessions, texts dealt out between
-    # them; a question or a small add runs on the question session. A passage
+    # A batch job (indexing) runs on its own sessions, each taking the next text
+    # when free; a question or a small add runs on the question session. A passage
     # must get the same vector either way, or re-adding a file would change it.
     words = SEED.read_text().split()
     texts = [" ".join(words[i : i + 7 + 11 * (i % 5)]) for i in range(0, 40 * 9, 9)]
     assert len(texts) > BATCH_JOB
     in_job = real_embedder.embed(texts)
-    assert len(real_embedder._batch_sessions) == batch_sessions(available_cores())[0]
+    assert len(real_embedder._batch_sessions) == len(batch_sessions(available_cores()))
     alone = np.concatenate([real_embedder.embed([t]) for t in texts])
     np.testing.assert_allclose(in_job, alone, rtol=0, atol=1e-6)
     # Sentence vectors pooled in a batch job match the small call's too.
