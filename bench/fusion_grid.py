@@ -54,14 +54,19 @@ def ndcg(scores: np.ndarray, passages, queries, kind: str) -> float:
     return total / len(queries)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def dataset_args(doc: str, argv=None):
+    """(args, dataset, questions) from the command line every exhaustive-scoring script here takes."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("dataset")
     ap.add_argument("--index", help="index folder of this dataset, built with the shipped settings (built if missing)")
     ap.add_argument("--limit-queries", type=int, metavar="N")
     args = ap.parse_args(argv)
     ds = load_dataset(args.dataset)
-    queries = sample_queries(ds.queries, args.limit_queries)
+    return args, ds, sample_queries(ds.queries, args.limit_queries)
+
+
+def main(argv=None) -> int:
+    args, ds, queries = dataset_args(__doc__, argv)
     settings = qa.Settings()  # shipped defaults, not the environment
     with tempfile.TemporaryDirectory(prefix="docqa-grid-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"

@@ -9,6 +9,9 @@ frequency) are summed over the segments when a question is asked, so adding
 one document never rebuilds the BM25 index of the others. Removed passages
 are masked out; like Lucene's deleted documents, they still count in the
 statistics until their segment is merged.
+
+One departure from Lucene: a term's document frequency counts a document's
+passages that hold it sublinearly (DF_DAMPING), not one by one; see there.
 """
 
 from __future__ import annotations
@@ -53,19 +56,70 @@ K1, B = 0.9, 0.4
 # A term in more than this share of the passages is "common": scored only
 # where it can change the ranking (bench/RESULTS.md, run 5).
 COMMON_DF = 0.02
+# Document frequency counts the k passages of one document that hold a term
+# as k ** DF_DAMPING, not k (and the collection's size as the sum of its
+# documents' passage counts so damped). A document's subject words (its
+# title, which every passage carries as context, and the terms it keeps
+# returning to) fill all of its passages, and overlapping passages repeat
+# their boundary sentences; counted per passage, that burstiness made the
+# very words that single a document out look common. Counted once per
+# document (damping 0), a collection of a few long documents would have
+# almost no idf (48 SQuAD articles; one seed article: none at all); the
+# square root keeps the order within one document (a word in one passage
+# stays rarer than a word in four). Measured with exhaustive scoring
+# (bench/RESULTS.md, run 13; bench/df_damping.py): BM25 alone +0.007 nDCG@10
+# on SciFact, +0.0065 on SQuAD, +0.001 on each SQuAD article indexed alone;
+# fused with the dense side +0.004, -0.0014 and 0.000.
+DF_DAMPING = 0.5
+
+
+def documents_of(doc_ids) -> np.ndarray:
+    """Each row's document number, for rows in document order (a document's
+    passages consecutive): a new number at each change of document.
+    Non-decreasing, from 0."""
+    ids = list(doc_ids)
+    change = np.fromiter((a != b for a, b in zip(ids[1:], ids[:-1])), bool, max(len(ids) - 1, 0))
+    return np.concatenate([[0], np.cumsum(change)]).astype(np.int32) if ids else np.zeros(0, np.int32)
+
+
+def _damped_df(tf: sparse.csc_matrix, docs: np.ndarray) -> np.ndarray:
+    """Per term, the sum over documents of (passages holding it) ** DF_DAMPING.
+    ``docs`` is non-decreasing over rows and a column's rows are sorted, so a
+    column's passages of one document are one run of equal document numbers."""
+    tf.sort_indices()
+    d = docs[tf.indices]
+    new = np.ones(len(d), bool)
+    new[1:] = d[1:] != d[:-1]
+    new[tf.indptr[:-1][np.diff(tf.indptr) > 0]] = True  # each column's first row opens a run
+    run_of = np.cumsum(new) - 1  # run number of each stored entry
+    lengths = np.bincount(run_of, minlength=int(run_of[-1]) + 1 if len(run_of) else 0)
+    column = np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))
+    return np.bincount(column[new], weights=lengths ** DF_DAMPING, minlength=tf.shape[1]).astype(np.float32)
 
 
 class LexicalIndex:
     """Term frequencies of one segment's passages: the raw material of BM25."""
 
-    def __init__(self, ids=None, vocab: dict[str, int] | None = None, tf=None, lengths=None):
+    def __init__(self, ids=None, vocab: dict[str, int] | None = None, tf=None, lengths=None,
+                 docs=None, damped_df=None):
         self.ids = np.asarray(ids if ids is not None else [], dtype=np.int64)
         self.vocab = vocab or {}
         self.tf = tf if tf is not None else sparse.csc_matrix((len(self.ids), 0), dtype=np.float32)
         self.lengths = np.asarray(lengths if lengths is not None else [], dtype=np.float32)
+        # Without documents (a bare list of texts, or a segment written before
+        # they were kept) every passage is its own document: plain Lucene BM25.
+        # int32 and, once saved, memory-mapped: read whole only for the count
+        # below and by merges.
+        self.docs = np.arange(len(self.ids), dtype=np.int32) if docs is None else docs
+        if docs is not None and not isinstance(docs, np.memmap):
+            self.docs = np.asarray(docs, dtype=np.int32)
+        self.damped_df = _damped_df(self.tf, self.docs) if damped_df is None else np.asarray(damped_df, np.float32)
+        counts = np.bincount(self.docs) if len(self.docs) else np.zeros(0)
+        self.damped_n = float((counts[counts > 0] ** DF_DAMPING).sum())  # the collection's size, so counted
 
     @classmethod
-    def build(cls, ids, texts: list[str]) -> "LexicalIndex":
+    def build(cls, ids, texts: list[str], docs=None) -> "LexicalIndex":
+        """``docs``: each row's document (:func:`documents_of`); one per row when None."""
         ids = np.asarray(list(ids), dtype=np.int64)
         vocab: dict[str, int] = {}
         rows, cols = [], []
@@ -82,7 +136,7 @@ class LexicalIndex:
             shape=(len(ids), len(vocab)),
         )
         tf.sum_duplicates()
-        return cls(ids, vocab, tf, lengths)
+        return cls(ids, vocab, tf, lengths, docs)
 
     @classmethod
     def merge(cls, parts: list["LexicalIndex"], keep: list[np.ndarray]) -> "LexicalIndex":
@@ -105,7 +159,13 @@ class LexicalIndex:
         )
         ids = cat([p.ids[m] for p, m in zip(parts, keep)], np.int64)
         lengths = cat([p.lengths[m] for p, m in zip(parts, keep)], np.float32)
-        return cls(ids, vocab, tf, lengths)
+        # Each part's documents after the previous part's, renumbered from 0 without gaps.
+        shifted, base = [], 0
+        for p, m in zip(parts, keep):
+            shifted.append(np.asarray(p.docs[m], np.int64) + base)
+            base += int(p.docs[-1]) + 1 if len(p.docs) else 0
+        row_docs = np.unique(cat(shifted, np.int64), return_inverse=True)[1]
+        return cls(ids, vocab, tf, lengths, row_docs)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -115,6 +175,8 @@ class LexicalIndex:
         np.save(folder / "ids.npy", self.ids, allow_pickle=False)
         np.save(folder / "lengths.npy", self.lengths, allow_pickle=False)
         sparse.save_npz(folder / "tf.npz", self.tf.tocsc(), compressed=False)
+        np.save(folder / "docs.npy", np.asarray(self.docs, np.int32), allow_pickle=False)
+        np.save(folder / "damped_df.npy", self.damped_df, allow_pickle=False)
         vocab = sorted(self.vocab, key=self.vocab.get)
         (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
 
@@ -124,9 +186,14 @@ class LexicalIndex:
         lengths = np.load(folder / "lengths.npy", allow_pickle=False)
         tf = sparse.load_npz(folder / "tf.npz").tocsc()
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        if tf.shape != (len(ids), len(vocab)) or len(lengths) != len(ids):
+        docs = damped = None
+        if (folder / "docs.npy").is_file():  # absent in segments written before run 13 (plain BM25 then)
+            docs = np.load(folder / "docs.npy", mmap_mode="r", allow_pickle=False)
+            damped = np.load(folder / "damped_df.npy", allow_pickle=False)
+        if (tf.shape != (len(ids), len(vocab)) or len(lengths) != len(ids)
+                or (docs is not None and (len(docs) != len(ids) or len(damped) != len(vocab)))):
             raise ValueError(f"lexical index in {folder} is inconsistent")
-        return cls(ids, {t: i for i, t in enumerate(vocab)}, tf, lengths)
+        return cls(ids, {t: i for i, t in enumerate(vocab)}, tf, lengths, docs, damped)
 
 
 class Bm25:
@@ -138,6 +205,7 @@ class Bm25:
         # Segments hold increasing, disjoint id ranges, so the concatenation is sorted.
         self._dead = np.isin(self.ids, dead) if dead is not None and len(dead) else None
         self._n = len(self.ids)
+        self._damped_n = sum(p.damped_n for p in self.parts)  # what idf counts: see DF_DAMPING
         self._avgdl = float(sum(p.lengths.sum() for p in self.parts)) / max(self._n, 1)
         self._extremes: dict[tuple[int, int], tuple[float, float]] = {}  # (segment, term) -> (max tf, min length)
 
@@ -157,7 +225,8 @@ class Bm25:
             return None
         df = {t: sum(int(p.tf.indptr[p.vocab[t] + 1] - p.tf.indptr[p.vocab[t]]) for p in self.parts if t in p.vocab)
               for t in set(q)}
-        idf = {t: float(np.log(1 + (self._n - df[t] + 0.5) / (df[t] + 0.5))) for t in df}
+        damped = {t: sum(float(p.damped_df[p.vocab[t]]) for p in self.parts if t in p.vocab) for t in df}
+        idf = {t: float(np.log(1 + (self._damped_n - damped[t] + 0.5) / (damped[t] + 0.5))) for t in df}
         common = [t for t in q if df[t] > COMMON_DF * self._n]
         if len(common) == len(q):
             common = []  # nothing rarer to find the candidates with

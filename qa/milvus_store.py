@@ -23,7 +23,9 @@ questions are analysed the same way: Milvus's analysers differ between
 versions (Milvus Lite 3.x has no stemmer), this way every engine counts the
 very terms the embedded BM25 counts. Milvus computes BM25 itself, with the
 embedded store's k1 and b given as index parameters (Milvus Lite 3.2 ignores
-them and uses 1.5 and 0.75); the fusion above the seam divides it by the
+them and uses 1.5 and 0.75) and its own document frequencies, counted per
+passage (the embedded store damps a document's repeats: qa.lexical.DF_DAMPING,
+which Milvus's BM25 function has no way to take); the fusion above the seam divides it by the
 question's best BM25 score, so only its ratios matter, and its sign is taken
 off (Milvus Lite 3.x returns BM25 scores negated). Dense scores are recomputed here from the
 returned vectors, whatever distance convention an engine uses.

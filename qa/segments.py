@@ -22,7 +22,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from .lexical import Bm25, LexicalIndex
+from .lexical import Bm25, LexicalIndex, documents_of
 from .passages import PassageTable
 from .sentvectors import SentenceVectors
 from .types import Passage
@@ -56,7 +56,9 @@ class Segment:
         ids = np.asarray(sorted(passages), np.int64)
         vi = VectorIndex(dim)
         vi.add(ids, vectors)
-        return cls(name, vi, LexicalIndex.build(ids, texts), PassageTable(passages),
+        # Passage ids are given out per document in text order, so a document's rows are consecutive.
+        docs = documents_of([passages[int(i)].doc_id for i in ids])
+        return cls(name, vi, LexicalIndex.build(ids, texts, docs), PassageTable(passages),
                    SentenceVectors(dim).changed([], sentences))
 
     @classmethod

@@ -140,8 +140,11 @@ def test_seed_question_gets_the_same_citations_as_the_embedded_store(store, seed
         assert [h.citation.label for h in got.hits] == [h.citation.label for h in want.hits]
         assert [h.evidence.text for h in got.hits] == [h.evidence.text for h in want.hits]
         # Cosines are exact; BM25 comes from Milvus's own index, normalised before fusion.
+        # Milvus counts document frequency per passage, the embedded store damps
+        # a document's repeats (qa.lexical.DF_DAMPING): on this one-document
+        # corpus that moves the lexical quarter of a fused score by up to ~0.03.
         assert np.allclose([h.explanation.dense for h in got.hits], [h.explanation.dense for h in want.hits], atol=1e-5)
-        assert np.allclose([h.score for h in got.hits], [h.score for h in want.hits], atol=0.02)
+        assert np.allclose([h.score for h in got.hits], [h.score for h in want.hits], atol=0.05)
 
 
 @pytest.mark.slow

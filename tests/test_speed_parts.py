@@ -218,6 +218,66 @@ def test_bm25_matches_bm25s_and_is_the_same_over_segments():
     assert 3 not in dead.top(dead.scores("tea kettles"), 60)
 
 
+def test_a_documents_own_words_stay_rare_however_many_passages_repeat_them():
+    # Document frequency counts a document's k passages holding a term as
+    # sqrt(k): a document's subject word in four of its passages counts as
+    # much as a word in one passage each of two documents (per passage: twice).
+    from qa.lexical import DF_DAMPING, Bm25, LexicalIndex, documents_of
+
+    assert DF_DAMPING == 0.5
+    assert documents_of(["a", "a", "b", "c", "c", "a"]).tolist() == [0, 0, 1, 2, 2, 3]
+    docs = ["kettle"] * 4 + [f"filler{i}" for i in range(40)]
+    texts = [f"kettle boils water part {i}" for i in range(4)] + [
+        f"{d} teapot" if d in ("filler0", "filler1") else f"{d} text" for d in docs[4:]]
+    b = Bm25([LexicalIndex.build(np.arange(44), texts, documents_of(docs))])
+    idf = b.scores("kettle teapot").idf
+    assert idf["kettl"] == pytest.approx(idf["teapot"])
+    plain = Bm25([LexicalIndex.build(np.arange(44), texts)]).scores("kettle teapot").idf
+    assert plain["kettl"] < plain["teapot"]  # the per-passage count it replaces
+    # One document alone keeps its order: a word in one passage is rarer than one in three.
+    one = ["tea kettle", "tea cup", "tea pot", "saucer"]
+    idf = Bm25([LexicalIndex.build(np.arange(4), one, documents_of(["d"] * 4))]).scores("tea saucer").idf
+    assert idf["saucer"] > idf["tea"] > 0
+
+
+def test_damped_counts_survive_saving_merging_and_removal(tmp_path):
+    from qa.lexical import Bm25, LexicalIndex, documents_of
+
+    docs = [f"d{i // 6}" for i in range(60)]  # ten documents of six passages
+    texts = [f"{d} shared {'alpha ' * (i % 3)}beta{i % 5} gamma{i % 11}" for i, d in enumerate(docs)]
+    ids = np.arange(60)
+    whole = LexicalIndex.build(ids, texts, documents_of(docs))
+    # Segments split at a document boundary, as the index writes them.
+    parts = [LexicalIndex.build(ids[:24], texts[:24], documents_of(docs[:24])),
+             LexicalIndex.build(ids[24:], texts[24:], documents_of(docs[24:]))]
+    parts[1].save(tmp_path / "p1")
+    parts[1] = LexicalIndex.load(tmp_path / "p1")
+    merged = LexicalIndex.merge(parts, [np.ones(24, bool), np.ones(36, bool)])
+    for q in ["d3 alpha", "beta2 gamma7 shared"]:
+        ref = Bm25([whole]).dense(Bm25([whole]).scores(q))
+        for b in (Bm25(parts), Bm25([merged])):
+            assert np.allclose(b.dense(b.scores(q)), ref, atol=1e-6)
+    # Removing a document's passages drops it from the counts.
+    keep = [np.ones(24, bool), np.asarray([not (24 <= i < 30) for i in range(24, 60)])]
+    pruned = LexicalIndex.merge(parts, keep)
+    rest = [i for i in range(60) if not 24 <= i < 30]
+    rebuilt = LexicalIndex.build(ids[rest], [texts[i] for i in rest], documents_of([docs[i] for i in rest]))
+    assert pruned.damped_n == pytest.approx(rebuilt.damped_n) == pytest.approx(9 * 6 ** 0.5)
+    assert np.allclose(pruned.damped_df[[pruned.vocab[t] for t in rebuilt.vocab]], rebuilt.damped_df)
+
+
+def test_a_segment_saved_before_damping_reads_as_plain_bm25(tmp_path):
+    from qa.lexical import Bm25, LexicalIndex, documents_of
+
+    texts = [f"kettle part {i}" for i in range(4)] + ["teapot", "cup", "saucer"]
+    LexicalIndex.build(np.arange(7), texts, documents_of(["k"] * 4 + ["t", "c", "s"])).save(tmp_path / "old")
+    for name in ("docs.npy", "damped_df.npy"):
+        (tmp_path / "old" / name).unlink()
+    old = Bm25([LexicalIndex.load(tmp_path / "old")])
+    plain = Bm25([LexicalIndex.build(np.arange(7), texts)])
+    assert np.allclose(old.dense(old.scores("kettle teapot")), plain.dense(plain.scores("kettle teapot")))
+
+
 def test_bm25_skipping_common_terms_never_changes_a_score_or_the_top():
     # Common terms are scored only where they can matter (lexical.QueryScores):
     # the top k and every score looked up must equal the exhaustive ones.
