@@ -203,7 +203,10 @@ def section_ingest(args, work: Path) -> Path:
 
 # ------------------------------------------------------------------- padding
 def padded_copy(real: Path, dest: Path, size: int, seed: int = 0) -> bool:
-    """A copy of the index at ``real`` with synthetic passages added up to ``size``; True when padded."""
+    """A copy of the index at ``real`` with synthetic passages added up to ``size``; True when padded.
+    A copy left in a ``--keep`` folder by an earlier run is made again (the measured code may
+    have changed how it writes an index)."""
+    shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(real, dest)
     snap = store.load(dest)
     n_real = len(snap.passages)
