@@ -92,7 +92,7 @@ def _damped_df(tf: sparse.csc_matrix, docs: np.ndarray) -> np.ndarray:
     new[1:] = d[1:] != d[:-1]
     new[tf.indptr[:-1][np.diff(tf.indptr) > 0]] = True  # each column's first row opens a run
     run_of = np.cumsum(new) - 1  # run number of each stored entry
-    lengths = np.bincount(run_of, minlength=int(run_of[-1]) + 1 if len(run_of) else 0)
+    lengths = np.bincount(run_of)  # passages in each run
     column = np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))
     return np.bincount(column[new], weights=lengths ** DF_DAMPING, minlength=tf.shape[1]).astype(np.float32)
 
@@ -110,9 +110,11 @@ class LexicalIndex:
         # they were kept) every passage is its own document: plain Lucene BM25.
         # int32 and, once saved, memory-mapped: read whole only for the count
         # below and by merges.
-        self.docs = np.arange(len(self.ids), dtype=np.int32) if docs is None else docs
-        if docs is not None and not isinstance(docs, np.memmap):
-            self.docs = np.asarray(docs, dtype=np.int32)
+        if docs is None:
+            docs = np.arange(len(self.ids), dtype=np.int32)
+        elif not isinstance(docs, np.memmap):
+            docs = np.asarray(docs, dtype=np.int32)
+        self.docs = docs
         self.damped_df = _damped_df(self.tf, self.docs) if damped_df is None else np.asarray(damped_df, np.float32)
         counts = np.bincount(self.docs) if len(self.docs) else np.zeros(0)
         self.damped_n = float((counts[counts > 0] ** DF_DAMPING).sum())  # the collection's size, so counted
