@@ -71,6 +71,20 @@ def test_citations_are_exact_against_the_file(seed_index):
     assert any("Tehran" in h.evidence.text for h in answer.hits[:2])
 
 
+def test_each_sentence_of_the_seed_article_is_in_exactly_one_passage(seed_index):
+    # With the shipped settings passages do not repeat each other's sentences:
+    # a sentence is embedded, ranked and cited once, and none is left out.
+    from qa.chunking import split_sentences
+
+    text = SEED.read_text(encoding="utf-8")
+    spans = sorted((p.start, p.end) for p in seed_index._snap.passages.values())
+    assert len(spans) > 1
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    for start, end in split_sentences(text):
+        holders = [s for s in spans if s[0] <= start and end <= s[1]]
+        assert len(holders) == 1, text[start:end]
+
+
 def test_unrelated_question_is_answered_honestly(seed_index):
     answer = seed_index.answer("What is the boiling point of liquid nitrogen in Kelvin?", k=3)
     assert not answer.found
