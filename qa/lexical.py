@@ -56,16 +56,16 @@ K1, B = 0.9, 0.4
 # A term in more than this share of the passages is "common": scored only
 # where it can change the ranking (bench/RESULTS.md, run 5).
 COMMON_DF = 0.02
-# Document frequency counts the k passages of one document that hold a term
-# as k ** DF_DAMPING, not k (and the collection's size as the sum of its
-# documents' passage counts so damped). A document's subject words (its
-# title, which every passage carries as context, and the terms it keeps
-# returning to) fill all of its passages, and overlapping passages repeat
-# their boundary sentences; counted per passage, that burstiness made the
-# very words that single a document out look common. Counted once per
-# document (damping 0), a collection of a few long documents would have
-# almost no idf (48 SQuAD articles; one seed article: none at all); the
-# square root keeps the order within one document (a word in one passage
+# Document frequency counts the k passages of one document that hold a term as
+# k ** DF_DAMPING, not k (and the collection's size as the sum of its
+# documents' passage counts so damped). A document's subject words (its title,
+# which every passage carries as context, and the terms it keeps returning to)
+# fill all of its passages, and overlapping passages (a non-zero
+# QA_OVERLAP_TOKENS) repeat their boundary sentences; counted per passage,
+# that burstiness made the very words that single a document out look common.
+# Counted once per document (damping 0), a collection of a few long documents
+# would have almost no idf (48 SQuAD articles; one seed article: none at all);
+# the square root keeps the order within one document (a word in one passage
 # stays rarer than a word in four). Measured with exhaustive scoring
 # (bench/RESULTS.md, run 13; bench/df_damping.py): BM25 alone +0.007 nDCG@10
 # on SciFact, +0.0065 on SQuAD, +0.001 on each SQuAD article indexed alone;

@@ -84,15 +84,15 @@ class Settings:
             "max_seq_length, so no passage is ever silently truncated)."
         },
     )
-    # 0: each sentence lies in exactly one passage. Passages are cut at
-    # sentence ends, and a question is matched against each sentence alone as
-    # well as against the whole passage (sentence_weight), so a sentence next
-    # to a cut is found as well as one in the middle; repeating boundary
-    # sentences only gave two copies to embed, rank, collapse and cite. Measured with bench/overlap.py
-    # (bench/RESULTS.md, run 14): 0 against the earlier 32, nDCG@10 SciFact
-    # 0.7472 -> 0.7516 (+0.0045 +- 0.0024 per claim), SQuAD (all 10,570
-    # questions) 0.9250 -> 0.9276 (+0.0025 +- 0.0011), with 5% and 12% fewer
-    # passages; 64 was no better than 32.
+    # 0: each sentence lies in exactly one passage. Passages are cut at sentence
+    # ends, and a question is matched against each sentence alone as well as
+    # against the whole passage (sentence_weight), so a sentence next to a cut
+    # is found as well as one in the middle; repeating boundary sentences only
+    # gave two copies to embed, rank, collapse and cite. Measured with
+    # bench/overlap.py (bench/RESULTS.md, run 14): 0 against the earlier 32,
+    # nDCG@10 SciFact 0.7472 -> 0.7516 (+0.0045 +- 0.0024 per claim), SQuAD (all
+    # 10,570 questions) 0.9250 -> 0.9276 (+0.0025 +- 0.0011), with 5% and 12%
+    # fewer passages; 64 was no better than 32.
     overlap_tokens: int = field(
         default=0,
         metadata={"help": "Up to this many tokens of whole sentences are repeated between neighbouring passages "
