@@ -27,6 +27,9 @@ import numpy as np  # noqa: E402
 import qa  # noqa: E402
 from qa.evaluate import build_index, load_dataset, run_queries, sample_queries  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from speed import table  # noqa: E402
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -57,10 +60,7 @@ def main(argv=None) -> int:
         print(f"overlap {overlap}: nDCG@10 {r.ndcg10:.4f}", file=sys.stderr, flush=True)
     head = ["overlap tokens", "passages", "nDCG@10", "R@5", "evidence", "paired diff ± s.e.", "better / worse", "build s"]
     print(f"\n### {ds.name}: {len(queries)} questions, passage_tokens {base.passage_tokens}\n")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(table(head, rows))
     return 0
 
 
