@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import qa  # noqa: E402
 from qa import lexical  # noqa: E402
 from qa.evaluate import binary_scores, open_or_build, squad_relevant  # noqa: E402
-from qa.index import best_sentence_cosines  # noqa: E402
+from qa.answering import best_sentence_cosines  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from fusion_grid import dataset_args, ndcg  # noqa: E402

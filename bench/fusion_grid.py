@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
 from qa import lexical  # noqa: E402
-from qa.index import best_sentence_cosines  # noqa: E402
+from qa.answering import best_sentence_cosines  # noqa: E402
 from qa.evaluate import binary_scores, distinct, load_dataset, ndcg_at_k, open_or_build, sample_queries, squad_relevant  # noqa: E402
 
 BM25_CONSTANTS = [(1.5, 0.75), (1.2, 0.75), (1.2, 0.5), (0.9, 0.4)]

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from qa import evaluate  # noqa: E402
-from qa.index import Index, _context  # noqa: E402
+from qa.index import Index  # noqa: E402
+from qa.ingest import context as _context  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.storage import Change  # noqa: E402
 

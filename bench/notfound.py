@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
 from qa.evaluate import load_dataset, open_or_build  # noqa: E402
-from qa.index import term_share  # noqa: E402
+from qa.answering import term_share  # noqa: E402
 from qa.ranking import COVERAGE_WEIGHT  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"

@@ -58,7 +58,7 @@ NOISE = 0.02
 import qa  # noqa: E402
 from qa import store  # noqa: E402
 from qa.evaluate import load_dataset  # noqa: E402
-from qa.index import _context  # noqa: E402
+from qa.ingest import context as _context  # noqa: E402
 from qa.segments import Segment  # noqa: E402
 from qa.sentvectors import quantise  # noqa: E402
 from qa.store import DocInfo  # noqa: E402

@@ -1,7 +1,15 @@
 """The command line: `qa index|ask|add|remove|list|serve|eval`.
 
-Library errors (:class:`QAError`) print one line and exit 1; nothing here
-prints a traceback for a user's mistake.
+Library errors (:class:`QAError`) print one line and exit 1; anything else
+is a bug, and prints one line too (``--debug`` shows the traceback). Text
+that comes from documents or file names reaches the terminal with its
+control characters escaped: a file name must not be able to retitle the
+window, clear the screen or plant a link.
+
+Exit codes: 0 done (``index``/``sync``: files that were refused are listed
+on stderr, and the rest indexed); 1 an error; 2 a usage error; 3 ``ask``
+found no answer in the documents; 4 ``index``/``sync --strict`` refused
+some files; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,12 +18,26 @@ import argparse
 import functools
 import json
 import logging
+import re
 import sys
 import threading
 from dataclasses import asdict
 
 from .errors import QAError
 from .settings import Settings
+
+EXIT_REFUSED = 4
+# C0 and C1 control characters and DEL; newline and tab are kept where a
+# text is printed over several lines.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text, lines: bool = False) -> str:
+    """``text`` safe to print: control characters as visible escapes (ESC -> \\x1b),
+    newlines kept only with ``lines``."""
+    pattern = _CONTROL if lines else _CONTROL_LINE
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shown(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, or the system failing under us: one line, not a traceback
+        if args.debug:
+            raise
+        print(f"error: {shown(type(exc).__name__)}: {shown(exc)} (unexpected; run the command again with "
+              "--debug for the details)", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Ask questions of your documents; answers cite the passages.")
     p.add_argument("--index-dir", help="index folder (default: QA_INDEX_DIR or .docqa/index)")
     p.add_argument("--corpus-dir", help="corpus folder (default: QA_CORPUS_DIR or corpus/)")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(metavar="COMMAND")
 
     s = sub.add_parser("index", help="build or update the index from the corpus folder")
@@ -52,10 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="read and embed on Ray: 'local' (a private instance), 'auto' (this machine's cluster) "
         "or ray://host:10001; needs pip install 'docqa[ray]'",
     )
+    s.add_argument("--strict", action="store_true", help=f"exit {EXIT_REFUSED} when some files were refused")
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("sync", help="bring the index in line with the corpus folder (like index)")
     s.add_argument("--watch", action="store_true", help="keep following the folder until interrupted")
+    s.add_argument("--strict", action="store_true", help=f"exit {EXIT_REFUSED} when some files were refused")
     s.set_defaults(func=cmd_sync)
 
     s = sub.add_parser("ask", help="print the passages that answer a question, with citations")
@@ -109,9 +140,11 @@ def _progress(done: int, total: int, what: str = "passages") -> None:
 def _print_report(report) -> None:
     for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed)):
         for doc_id in ids:
-            print(f"{label}: {doc_id}")
+            print(f"{label}: {shown(doc_id)}")
     for err in report.errors:
-        print(f"skipped: {err}", file=sys.stderr)
+        print(f"refused: {shown(err)}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {shown(note)}", file=sys.stderr)
     print(f"{len(report.unchanged)} unchanged, {report.passages} passages embedded")
 
 
@@ -129,8 +162,8 @@ def cmd_index(args) -> int:
     progress = functools.partial(_progress, what="documents") if address else _progress
     report = idx.sync(progress=progress, ray_address=address)
     _print_report(report)
-    print(f"index: {idx.location} ({len(idx.documents())} documents, {len(idx)} passages)")
-    return 1 if report.errors else 0
+    print(f"index: {shown(idx.location)} ({len(idx.documents())} documents, {len(idx)} passages)")
+    return EXIT_REFUSED if report.errors and args.strict else 0
 
 
 def cmd_sync(args) -> int:
@@ -139,31 +172,37 @@ def cmd_sync(args) -> int:
     from .watch import watch
 
     idx = _open(args)
-    print(f"following {idx.settings.corpus_dir} (Ctrl-C to stop)", file=sys.stderr)
+    print(f"following {shown(idx.settings.corpus_dir)} (Ctrl-C to stop)", file=sys.stderr)
     watch(idx, threading.Event(), _print_report)
     return 0
 
 
 def cmd_ask(args) -> int:
     idx = _open(args)
-    idx.sync(progress=_progress)
+    # Asking never waits for a writer: the corpus folder is synced first only
+    # when no other process is syncing it, else the last commit answers.
+    report = idx.sync(progress=_progress, wait=False)
+    for err in report.errors:
+        print(f"refused: {shown(err)}", file=sys.stderr)
     answer = idx.answer(args.question, k=args.k)
     if args.json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+        data = asdict(answer)
+        data["notes"] = list(answer.notes) + list(report.notes)
+        print(json.dumps(data, ensure_ascii=False, indent=1))  # JSON escapes control characters itself
         return 0 if answer.found else 3
-    for note in (answer.message, *answer.notes):
+    for note in (answer.message, *answer.notes, *report.notes):
         if note:
-            print(note)
+            print(shown(note))
     if answer.quotes:
         print("Answer, quoted from the documents:")
         for q in answer.quotes:
-            print(f"  {q.text} [{q.number}]")
+            print(f"  {shown(q.text)} [{q.number}]")
     print()
     for h in answer.hits:
         c = h.citation
-        print(f"{c.label}  (chars {c.start}-{c.end}, score {h.score:.3f})")
-        print(f"  evidence: {h.evidence.text}")
-        print("  " + h.text.replace("\n", "\n  "))
+        print(f"{shown(c.label)}  (chars {c.start}-{c.end}, score {h.score:.3f})")
+        print(f"  evidence: {shown(h.evidence.text)}")
+        print("  " + shown(h.text, lines=True).replace("\n", "\n  "))
         print()
     return 0 if answer.found else 3
 
@@ -177,7 +216,7 @@ def cmd_add(args) -> int:
         try:
             _print_report(import_file(idx, path))
         except QAError as exc:  # one bad file does not stop the others
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {shown(exc)}", file=sys.stderr)
             failed += 1
     return 1 if failed else 0
 
@@ -190,9 +229,9 @@ def cmd_remove(args) -> int:
         # Otherwise the next sync would bring it straight back.
         path = idx.settings.corpus_dir / info.doc_id
         path.unlink(missing_ok=True)
-        print(f"removed {args.doc_id} from the index and deleted {path}")
+        print(f"removed {shown(args.doc_id)} from the index and deleted {shown(path)}")
     else:
-        print(f"removed {args.doc_id} from the index")
+        print(f"removed {shown(args.doc_id)} from the index")
     return 0
 
 
@@ -203,14 +242,21 @@ def cmd_list(args) -> int:
         print("the index is empty: put documents in the corpus folder and run `qa index`")
     for d in docs:
         if not args.details:
-            print(f"{d.doc_id}\t{d.title}")
+            print(f"{shown(d.doc_id)}\t{shown(d.title)}")
             continue
         # The ingestion report: what was read from the file, and what was not.
         pages = f", {d.pages} pages" if d.pages else ""
-        print(f"{d.doc_id}\n  title: {d.title}\n  format: {d.format}{pages}, {len(d.passage_ids)} passages, "
+        print(f"{shown(d.doc_id)}\n  title: {shown(d.title)}\n  format: {d.format}{pages}, {len(d.passage_ids)} passages, "
               f"{d.chars:,} characters, added from {d.origin}, sha256 {d.sha256[:12]}")
         for w in d.warnings:
-            print(f"  warning: {w}")
+            print(f"  warning: {shown(w)}")
+    refused = idx.refused()
+    if refused and args.details:
+        print(f"\nrefused ({len(refused)}; read again once they change):")
+        for r in refused:
+            print(f"{shown(r.doc_id)}\n  refused: {shown(r.reason)}")
+    elif refused:
+        print(f"({len(refused)} files refused: `qa list --details` says why)", file=sys.stderr)
     return 0
 
 
@@ -243,8 +289,8 @@ def prepare_serving(settings: Settings):
     from .index import Index
 
     index = Index.open(settings=settings)
-    print(f"Syncing {settings.corpus_dir} into {settings.index_dir} ...", flush=True)
-    report = index.sync()
+    print(f"Syncing {shown(settings.corpus_dir)} into {shown(settings.index_dir)} ...", flush=True)
+    report = index.sync(wait=False)  # another process syncing: serve its last commit, it is adopted when done
     index.embedder.embed(["warm-up"])  # loads the model (and exports it, the first time)
     return index, report
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import SUPPORTED_SUFFIXES
@@ -28,22 +31,110 @@ def safe_name(name: str) -> str:
     return stem[:150] + suffix[:20]
 
 
-def corpus_files(corpus_dir: Path) -> dict[str, Path]:
+@dataclass(frozen=True)
+class Scan:
+    """What the corpus folder holds: its documents' files by doc id, and the
+    entries that were not taken, each with the reason (a link pointing
+    outside the folder, a broken link)."""
+
+    files: dict[str, Path]
+    problems: tuple[DocumentError, ...] = ()
+
+
+def scan(corpus_dir: Path, allow_outside_links: bool = False) -> Scan:
     """Supported files under ``corpus_dir``, keyed by their path relative to it.
 
     The relative path (with forward slashes) is the document id, so two files
-    of the same name in different subfolders stay distinct.
+    of the same name in different subfolders stay distinct. Hidden entries
+    (a name starting with a dot) are skipped. A link is followed when what it
+    points at lies inside ``corpus_dir`` (or ``allow_outside_links``), and
+    reported otherwise: a link to /etc/passwd must not have its lines quoted
+    in answers. A link back to a folder above it (a loop) is reported, not followed.
     """
     files: dict[str, Path] = {}
+    problems: list[DocumentError] = []
     if not corpus_dir.is_dir():
-        return files
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts):
-            continue  # hidden files and editor droppings
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            files[rel.as_posix()] = path
-    return files
+        return Scan(files)
+    root = corpus_dir.resolve()
+    stack = [(corpus_dir, "", frozenset({root}))]  # folder, its id prefix, the real folders above it
+    while stack:
+        folder, prefix, above = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            problems.append(DocumentError(prefix or ".", f"cannot be listed ({exc.strerror or exc}); skipped"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden files and editor droppings
+            rel = f"{prefix}{entry.name}"
+            path = Path(entry.path)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()  # follows links
+                is_file = entry.is_file()
+            except OSError:
+                continue  # gone since listed
+            if is_link:
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    if Path(rel).suffix.lower() in SUPPORTED_SUFFIXES or not Path(rel).suffix:
+                        problems.append(DocumentError(rel, "is a broken link (what it points at does not exist); skipped"))
+                    continue
+                if not allow_outside_links and not target.is_relative_to(root):
+                    if is_dir or Path(rel).suffix.lower() in SUPPORTED_SUFFIXES:
+                        what = "folder" if is_dir else "file"
+                        problems.append(DocumentError(
+                            rel, f"is a link to a {what} outside the corpus folder ({target}); not indexed "
+                            "(copy it into the corpus folder, or set QA_ALLOW_OUTSIDE_LINKS=1 to follow such links)"
+                        ))
+                    continue
+            if is_dir:
+                real = path.resolve()
+                if real in above:
+                    problems.append(DocumentError(rel, "is a link to a folder that contains it (a loop); not followed"))
+                else:
+                    stack.append((path, rel + "/", above | {real}))
+            elif is_file and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files[rel] = path
+    return Scan(dict(sorted(files.items())), tuple(problems))
+
+
+def corpus_files(corpus_dir: Path) -> dict[str, Path]:
+    """The documents' files of :func:`scan` (links outside the folder left out)."""
+    return scan(corpus_dir).files
+
+
+def file_stat(path: Path) -> list[int]:
+    """What changes when a file is written: size, modification time, and the
+    inode change time and inode number, which a copy that restores the
+    modification time (``cp -p``, ``rsync -t``) still changes."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b of the file's bytes: tells a file that was only touched (or
+    copied over with its old times) from one whose content changed."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _umask() -> int:
+    try:  # Linux shows it without changing it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def copy_into_corpus(src: Path, corpus_dir: Path, name: str | None = None) -> Path:
@@ -60,6 +151,9 @@ def copy_into_corpus(src: Path, corpus_dir: Path, name: str | None = None) -> Pa
         raise DocumentError(repr(name), "would be written outside the corpus folder")
     fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=corpus_dir)
     try:
+        # mkstemp makes the file private (0600); a document in the corpus gets
+        # the ordinary permissions any other new file would get.
+        os.fchmod(fd, (stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH) & ~_umask())
         with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
             shutil.copyfileobj(inp, out)
             out.flush()

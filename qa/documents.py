@@ -47,7 +47,7 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})") from exc
+        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})", lasting=False) from exc
     if size > max_bytes:
         raise DocumentError(
             source, f"is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit (QA_MAX_FILE_MB)"

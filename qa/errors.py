@@ -18,12 +18,22 @@ class EmptyQuestionError(QAError):
 
 
 class DocumentError(QAError):
-    """A document could not be read or indexed (unsupported, binary, empty, too big)."""
+    """A document could not be read or indexed (unsupported, binary, empty, too big).
 
-    def __init__(self, source: str, reason: str):
+    ``lasting``: the refusal follows from the file's content (binary, scanned,
+    too slow to parse), so the same bytes would be refused again and a sync
+    remembers it; False for a passing failure (the file vanished or could
+    not be opened), which is tried again next time.
+    """
+
+    def __init__(self, source: str, reason: str, lasting: bool = True):
         self.source = source
         self.reason = reason
+        self.lasting = lasting
         super().__init__(f"{source}: {reason}")
+
+    def __reduce__(self):  # the default would call __init__ with the message alone
+        return (type(self), (self.source, self.reason, self.lasting))
 
 
 class IndexMismatchError(QAError):
@@ -48,6 +58,10 @@ class UnknownDocumentError(QAError):
 
 class MissingExtraError(QAError):
     """An optional feature's package is not installed; the message names the pip extra."""
+
+
+class StorageFullError(QAError):
+    """The index could not be written: its disk is full (or another write error); nothing was changed."""
 
 
 class StoreError(QAError):

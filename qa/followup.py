@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Sequence
 
-from .lexical import terms
+from .analysis import terms
 from .types import Answer
 
 _WORD = re.compile(r"(?u)\b\w+\b")

@@ -18,7 +18,7 @@ distributed server. Three collections:
   backend) and a commit counter.
 
 The ``terms`` field holds the passage's context (title, heading, text)
-already analysed by lexical.terms (lower-cased, stemmed, stopwords out), and
+already analysed by analysis.terms (lower-cased, stemmed, stopwords out), and
 questions are analysed the same way: Milvus's analysers differ between
 versions (Milvus Lite 3.x has no stemmer), this way every engine counts the
 very terms the embedded BM25 counts. Milvus computes BM25 itself, with the
@@ -65,7 +65,8 @@ import numpy as np
 
 from . import milvus_import, store
 from .errors import CorruptIndexError, ImportUnsupportedError, QAError, StoreError
-from .lexical import K1, B, terms
+from .analysis import terms
+from .lexical import K1, B
 from .milvus_import import quote
 from .sentvectors import SCALE, quantise
 from .settings import Settings
@@ -176,6 +177,9 @@ class MilvusStorage:
         # Serialises the writers of this machine; writers on several machines
         # must take turns themselves (Milvus has no transactions to do it).
         return store.write_lock(self.path, self._lock_timeout_s)
+
+    def sync_lock(self, timeout: float):
+        return store.sync_lock(self.path, timeout)
 
     def latest(self, view: "MilvusView") -> "MilvusView":
         header = self._header()

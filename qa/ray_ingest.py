@@ -26,8 +26,8 @@ import pickle
 from pathlib import Path
 
 from .embedding import embed_passages, load_embedder, recorded_backend, runs_like
-from .errors import IndexMismatchError, MissingExtraError, QAError
-from .index import Embedded, Index, Progress, chunk_document, embed_documents, read_documents
+from .errors import DocumentError, IndexMismatchError, MissingExtraError, QAError
+from .ingest import Embedded, Progress, chunk_document, embed_documents, read_documents
 from .settings import Settings
 from .store import Manifest
 from .types import AddReport, Document
@@ -81,7 +81,7 @@ class RayIngest:
         self.settings = settings.replace(backend=recorded_backend(manifest.backend))
         self.ray = connect(address)
 
-    def read(self, paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[str]]:
+    def read(self, paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[DocumentError]]:
         """As index.read_documents, with the files read in Ray tasks."""
         if not paths:
             return [], []
@@ -94,14 +94,15 @@ class RayIngest:
         for doc_id in paths:  # the corpus order, not the order tasks finished in
             row = got[doc_id]
             if row["error"]:
-                errors.append(row["error"])
+                errors.append(pickle.loads(row["error"]))
             else:
                 docs.append(pickle.loads(row["doc"]))
         return docs, errors
 
-    def embed(self, docs: list[Document], progress: Progress | None = None) -> dict[str, Embedded]:
+    def embed(self, docs: list[Document], progress: Progress | None = None) -> dict[str, "Embedded | DocumentError"]:
         """Each document's chunks, passage vectors and sentence vectors, by
-        doc id; ``progress`` gets (documents done, documents)."""
+        doc id (or the DocumentError of one that could not be chunked in time);
+        ``progress`` gets (documents done, documents)."""
         if not docs:
             return {}
         actors, cpus = self._pool()
@@ -142,12 +143,12 @@ class RayIngest:
 
 
 def _read_batch(batch, max_bytes: int):
-    """Ray task: read each file; a DocumentError becomes the row's error message."""
+    """Ray task: read each file; a DocumentError travels back pickled in the row's error."""
     docs, errors = [], []
     for doc_id, path in zip(batch["doc_id"], batch["path"]):
         read, failed = read_documents({str(doc_id): Path(str(path))}, max_bytes)
         docs.append(pickle.dumps(read[0]) if read else b"")
-        errors.append(failed[0] if failed else "")
+        errors.append(pickle.dumps(failed[0]) if failed else b"")
     return {"doc_id": batch["doc_id"], "doc": docs, "error": errors}
 
 
@@ -160,12 +161,19 @@ class _EmbedActor:
 
     def __call__(self, batch):
         docs = [pickle.loads(b) for b in batch["doc"]]
-        chunks = [chunk_document(d, self.embedder, self.settings) for d in docs]
-        done = embed_documents(docs, chunks, lambda texts, spans: embed_passages(self.embedder, texts, spans))
+        chunks, refused = {}, {}
+        for d in docs:
+            try:
+                chunks[d.doc_id] = chunk_document(d, self.embedder, self.settings)
+            except DocumentError as exc:  # past the time ceiling: the driver reports and remembers it
+                refused[d.doc_id] = exc
+        ok = [d for d in docs if d.doc_id in chunks]
+        done = embed_documents(ok, [chunks[d.doc_id] for d in ok],
+                               lambda texts, spans: embed_passages(self.embedder, texts, spans))
         return {
             "doc_id": batch["doc_id"],
             "sha256": batch["sha256"],
-            "result": [pickle.dumps(done[d.doc_id]) for d in docs],
+            "result": [pickle.dumps(done.get(d.doc_id, refused.get(d.doc_id))) for d in docs],
         }
 
 
@@ -173,4 +181,6 @@ def index_corpus(settings: Settings, address: str, rebuild: bool = False, progre
     """``qa index --ray ADDRESS`` from Python: sync the settings' corpus
     folder into their index, reading and embedding on Ray."""
     connect(address)  # first, so a missing Ray or a wrong address fails before any model loads
+    from .index import Index  # the facade drives this module; imported here, not at the top, so there is no cycle
+
     return Index.open(settings=settings, rebuild=rebuild).sync(progress=progress, ray_address=address)

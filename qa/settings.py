@@ -139,6 +139,11 @@ class Settings:
         default=2000,
         metadata={"help": "Longer questions are cut to this many characters before search."},
     )
+    allow_outside_links: bool = field(
+        default=False,
+        metadata={"help": "Follow links in the corpus folder that point outside it (off: such links are "
+                  "reported and not indexed, so a link to a private file is never quoted)."},
+    )
     lock_timeout_s: float = field(
         default=30.0,
         metadata={"help": "How long a writer waits for another process's write to finish before giving up."},

@@ -26,7 +26,7 @@ from typing import ContextManager, Protocol
 import numpy as np
 
 from . import store
-from .errors import StoreError
+from .errors import StorageFullError, StoreError
 from .segments import Segment, dead_counts, plan_merges
 from .settings import Settings
 from .store import Manifest, Snapshot
@@ -63,8 +63,12 @@ class Storage(Protocol):
     def lock(self) -> ContextManager:
         """Held by the one writer while it commits."""
 
+    def sync_lock(self, timeout: float) -> ContextManager[bool]:
+        """Held for a whole sync; yields False when another process held it for ``timeout`` s."""
+
     def latest(self, view):
-        """``view``, or a newer one another process committed (called under the lock)."""
+        """``view``, or a newer one another process committed; cheap when nothing changed
+        (it is asked before every question)."""
 
     def new_ids(self, manifest: Manifest, doc_id: str, sha256: str, n: int) -> list[int]:
         """Passage ids for the ``n`` passages of a document about to be written."""
@@ -96,21 +100,25 @@ class FileStorage:
         self.path = path
         self.where = str(path)
         self._lock_timeout_s = lock_timeout_s
+        self._tidied = False
 
     def load(self) -> Snapshot | None:
+        if not self._tidied:  # what a crashed or failed commit left behind
+            self._tidied = True
+            store.remove_orphans(self.path)
         return store.load(self.path)
 
     def create(self, manifest: Manifest, *, reset: bool) -> Snapshot:
-        snap = Snapshot(manifest, [])
-        if reset:
-            # Start over on disk now, so the next change builds on the empty
-            # index and not on the old (perhaps damaged) snapshot.
-            with self.lock():
-                store.save(self.path, snap)
-        return snap
+        # Nothing is written now: a rebuild's first commit writes the new
+        # index beside the old one, which answers until that commit is whole.
+        manifest.next_segment = max(manifest.next_segment, store.next_segment_number(self.path))
+        return Snapshot(manifest, [])
 
     def lock(self) -> ContextManager:
         return store.write_lock(self.path, self._lock_timeout_s)
+
+    def sync_lock(self, timeout: float) -> ContextManager[bool]:
+        return store.sync_lock(self.path, timeout)
 
     def latest(self, view: Snapshot) -> Snapshot:
         gen = store.current_generation(self.path)
@@ -134,7 +142,17 @@ class FileStorage:
                 Segment.build(_segment_name(manifest), manifest.dim, change.passages, change.vectors,
                               change.sentences, change.texts)
             )
-        segments, dead = _merge(segments, dead, manifest)
+        merged, left = _merge(list(segments), set(dead), manifest)
+        try:
+            return self._save(manifest, merged, left)
+        except StorageFullError:
+            if merged == segments:
+                raise
+            # Merging writes copies of old passages; without it a removal
+            # writes only a small manifest, which may still fit on a full disk.
+            return self._save(manifest, segments, dead)
+
+    def _save(self, manifest: Manifest, segments: list[Segment], dead: set[int]) -> Snapshot:
         manifest.segments, manifest.dead = [s.name for s in segments], sorted(dead)
         new = Snapshot(manifest, segments)
         store.save(self.path, new)

@@ -28,6 +28,7 @@ Segments no snapshot refers to are deleted after the switch.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorruptIndexError, IndexLockedError
+from .errors import CorruptIndexError, IndexLockedError, StorageFullError
 from .lexical import LexicalIndex
 from .segments import Segment, views
 from .sentvectors import SentenceVectors
@@ -65,7 +66,9 @@ class DocInfo:
     format: str = "text"
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    file_stat: list[int] = field(default_factory=list)  # [size, mtime_ns] of a corpus file when read
+    # A corpus file when read: [size, mtime_ns, ctime_ns, inode] (corpus.file_stat) and its bytes' hash.
+    file_stat: list[int] = field(default_factory=list)
+    file_hash: str = ""
 
 
 @dataclass
@@ -166,9 +169,21 @@ _loaded_lock = threading.Lock()
 
 def load(index_dir: Path) -> Snapshot | None:
     """Read the live snapshot, or None when the folder holds no index yet."""
-    gen = current_generation(index_dir)
-    if gen is None:
-        return None
+    for _ in range(5):
+        gen = current_generation(index_dir)
+        if gen is None:
+            return None
+        try:
+            return _load(index_dir, gen)
+        except CorruptIndexError:
+            # Two commits by another process can retire the snapshot named
+            # by CURRENT while it is read; damage stays where it is.
+            if current_generation(index_dir) == gen:
+                raise
+    return _load(index_dir, current_generation(index_dir))
+
+
+def _load(index_dir: Path, gen: int) -> Snapshot:
     folder = index_dir / _gen_name(gen)
     try:
         manifest = Manifest.from_json((folder / "manifest.json").read_text("utf-8"), index_dir)
@@ -225,13 +240,80 @@ def _stamp(folder: Path) -> tuple:
 
 
 def save(index_dir: Path, snap: Snapshot) -> int:
-    """Write ``snap`` as the next snapshot and make it live; returns its number."""
+    """Write ``snap`` as the next snapshot and make it live; returns its number.
+
+    A write that fails (a full disk, a read-only folder) removes what it had
+    written and raises :class:`StorageFullError`: ``CURRENT`` still names the
+    snapshot before, whole.
+    """
+    new = [seg for seg in snap.segments if not seg.saved]
+    try:
+        return _save(index_dir, snap, new)
+    except OSError as exc:
+        _discard(index_dir, new)
+        raise StorageFullError(write_failure(index_dir, exc)) from None
+
+
+def write_failure(index_dir: Path, exc: OSError) -> str:
+    """The one line a user gets for a failed write of the index."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"cannot write the index at {index_dir}: no space left on the device; nothing was changed "
+                "(free some space, or set QA_INDEX_DIR to a folder on a disk with room, and try again)")
+    return f"cannot write the index at {index_dir} ({exc.strerror or exc}); nothing was changed"
+
+
+def _discard(index_dir: Path, new: list[Segment]) -> None:
+    """Remove what a failed save of this process left: its temporary folders,
+    the segments it renamed into place, a half-written CURRENT.tmp."""
+    pid = f"-{os.getpid()}"
+    for child in _temporaries(index_dir):
+        if child.name.endswith(pid):
+            shutil.rmtree(child, ignore_errors=True)
+    for seg in new:
+        if not seg.saved:
+            shutil.rmtree(index_dir / "segments" / seg.name, ignore_errors=True)
+    with contextlib.suppress(OSError, CorruptIndexError):
+        (index_dir / "CURRENT.tmp").unlink(missing_ok=True)
+        live = current_generation(index_dir) or 0
+        for child in index_dir.iterdir():  # a snapshot folder renamed into place but never made live
+            if child.name.startswith("gen-") and child.name[4:].isdigit() and int(child.name[4:]) > live:
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def remove_orphans(index_dir: Path) -> None:
+    """Remove temporary folders whose writer process is gone (a crash, a full disk)."""
+    for child in _temporaries(index_dir):
+        _remove_if_orphan(child)
+
+
+def _temporaries(index_dir: Path) -> list[Path]:
+    """The temporary folders of commits in progress (or abandoned) in an index folder."""
+    out = []
+    for folder in (index_dir, index_dir / "segments"):
+        try:
+            out += [c for c in folder.iterdir() if c.name.startswith(".tmp-")]
+        except OSError:
+            continue
+    return out
+
+
+def next_segment_number(index_dir: Path) -> int:
+    """One past the highest segment number on disk: a new index written beside
+    an old one (a rebuild) must not reuse a name the old one still reads."""
+    try:
+        names = [c.name for c in (index_dir / "segments").iterdir()]
+    except OSError:
+        return 0
+    numbers = [int(n[4:]) for n in names if n.startswith("seg-") and n[4:].isdigit()]
+    return max(numbers, default=-1) + 1
+
+
+def _save(index_dir: Path, snap: Snapshot, new: list[Segment]) -> int:
     index_dir.mkdir(parents=True, exist_ok=True)
     seg_dir = index_dir / "segments"
     seg_dir.mkdir(exist_ok=True)
-    for seg in snap.segments:
-        if not seg.saved:
-            _save_segment(seg_dir, seg)
+    for seg in new:
+        _save_segment(seg_dir, seg)
     # Number past every snapshot folder, not just CURRENT's: a rebuild over a
     # damaged CURRENT must not reuse a name that is still on disk.
     existing = [int(c.name[4:]) for c in index_dir.iterdir() if c.name.startswith("gen-") and c.name[4:].isdigit()]
@@ -249,15 +331,17 @@ def save(index_dir: Path, snap: Snapshot) -> int:
     _fsync_dir(index_dir)
     _write(index_dir / "CURRENT.tmp", _gen_name(gen))
     os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
-    _fsync_dir(index_dir)
-    for seg in snap.segments:
-        if not seg.saved:
-            seg.saved = True
-            seg.stamp = _stamp(index_dir / "segments" / seg.name)
-            with _loaded_lock:
-                _loaded[(str(index_dir.resolve()), seg.name)] = seg
-    _collect_garbage(index_dir, keep=gen)
+    for seg in new:  # live now: a failure from here on must not discard them
+        seg.saved = True
+    with contextlib.suppress(OSError):
+        _fsync_dir(index_dir)
+    for seg in new:
+        seg.stamp = _stamp(index_dir / "segments" / seg.name)
+        with _loaded_lock:
+            _loaded[(str(index_dir.resolve()), seg.name)] = seg
     snap.generation = gen
+    with contextlib.suppress(OSError):  # the commit is done; leftovers go at the next one
+        _collect_garbage(index_dir, keep=gen)
     return gen
 
 
@@ -353,9 +437,31 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def write_lock(index_dir: Path, timeout: float):
-    """Hold the index's writer lock; other writers wait, then get a clear error."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / ".lock", "a+")
+    """Hold the index's writer lock (only while a commit is written); other
+    writers wait, then get a clear error."""
+    with _flock(index_dir / ".lock", timeout) as held:
+        if not held:
+            raise IndexLockedError(
+                f"another process has been writing to {index_dir} for over {timeout:.0f}s; "
+                "wait for it to finish (or stop it) and try again"
+            )
+        yield
+
+
+@contextlib.contextmanager
+def sync_lock(index_dir: Path, timeout: float):
+    """Held for the whole of a sync (reading, embedding and committing the
+    corpus folder), so that two syncs of one index do not do the same work
+    twice; yields False when another process held it for ``timeout`` seconds
+    (0: do not wait). Writers take :func:`write_lock` only to commit."""
+    with _flock(index_dir / ".sync.lock", timeout) as held:
+        yield held
+
+
+@contextlib.contextmanager
+def _flock(path: Path, timeout: float):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -363,12 +469,10 @@ def write_lock(index_dir: Path, timeout: float):
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise IndexLockedError(
-                        f"another process has been writing to {index_dir} for over {timeout:.0f}s; "
-                        "wait for it to finish (or stop it) and try again"
-                    ) from None
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
                 time.sleep(0.05)
-        yield
+        yield True
     finally:
         fh.close()  # closing releases the lock

@@ -150,6 +150,7 @@ class AddReport:
     removed: tuple[str, ...] = ()
     passages: int = 0  # passages embedded by this call
     errors: tuple[str, ...] = field(default=())  # "file: reason", for files that were skipped
+    notes: tuple[str, ...] = ()  # anything else to know (the sync was skipped: another process was syncing)
 
     @property
     def changed(self) -> bool:

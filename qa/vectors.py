@@ -13,6 +13,8 @@ returned, and both give back stored vectors for the fusion's dense scores.
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import faiss
@@ -124,7 +126,11 @@ class VectorIndex:
         return VectorIndex(self.dim, faiss.clone_index(self._index))
 
     def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        try:
+            faiss.write_index(self._index, str(path))
+        except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as RuntimeError
+            code = errno.ENOSPC if "No space left" in str(exc) else errno.EIO
+            raise OSError(code, os.strerror(code), str(path)) from exc
 
     @classmethod
     def load(cls, path: Path, dim: int) -> "VectorIndex":

@@ -11,7 +11,7 @@ import pytest
 import qa
 from qa.documents import SUPPORTED_SUFFIXES, read_document
 from qa.errors import DocumentError
-from qa.index import heading_at, page_at
+from qa.ingest import heading_at, page_at
 
 LIMIT = 50_000_000
 PAGE2 = "The copper kettle sings only on the second page."

@@ -148,9 +148,12 @@ def test_interrupted_commit_leaves_the_previous_snapshot_live(folders, fake, mon
         raise OSError("disk full")
 
     monkeypatch.setattr(store.os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(qa.errors.StorageFullError, match="nothing was changed"):
         idx.add_texts(["A new document about kites."], ids=["kites"])
     monkeypatch.undo()
+    leftovers = [p.name for d in (folders.index_dir, folders.index_dir / "segments") for p in d.iterdir()
+                 if p.name.startswith(".tmp-")]
+    assert leftovers == []  # a failed commit takes its temporary folders with it
     reopened = open_index(folders, fake)
     assert sorted(d.doc_id for d in reopened.documents()) == sorted(DOCS)
     assert reopened.add_texts(["A new document about kites."], ids=["kites"]).added == ("kites",)
@@ -211,8 +214,12 @@ def test_markdown_citations_name_the_nearest_heading(store_settings, fake):
 
 
 def test_paged_documents_cite_pages_and_page_ranges():
-    from qa.index import _citation, _passage, page_at
+    from qa.answering import citation as _citation
+    from qa.ingest import page_at, to_passages
     from qa.types import Chunk, Document
+
+    def _passage(pid, doc, chunk):
+        return to_passages([pid], doc, [chunk])[0]
 
     text = "Page one text.\fPage two starts. It goes on.\fPage three."
     pages = (0, text.index("Page two"), text.index("Page three"))
@@ -226,7 +233,7 @@ def test_paged_documents_cite_pages_and_page_ranges():
 
 
 def test_sync_does_not_reread_files_that_did_not_change(store_settings, fake, monkeypatch):
-    import qa.index as index_module
+    import qa.ingest as index_module
 
     (store_settings.corpus_dir / "a.txt").write_text("Apples grow on trees in orchards.")
     idx = open_index(store_settings, fake)
@@ -303,9 +310,10 @@ def test_watch_indexes_changes_while_running(store_settings, fake):
     try:
         (store_settings.corpus_dir / "late.txt").write_text("A late document about lanterns.")
         deadline = time.monotonic() + 20
-        while "late.txt" not in idx and time.monotonic() < deadline:
+        # The watcher reports after its sync returns: wait for the report, not only the document.
+        while not any(r.added == ("late.txt",) for r in reports) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert "late.txt" in idx and reports[-1].added == ("late.txt",)
+        assert "late.txt" in idx and any(r.added == ("late.txt",) for r in reports)
         (store_settings.corpus_dir / "late.txt").unlink()
         deadline = time.monotonic() + 20  # each step gets its own time: a busy machine is slow, not wrong
         while "late.txt" in idx and time.monotonic() < deadline:

@@ -48,7 +48,7 @@ def test_without_ray_the_error_names_the_extra(monkeypatch, folders, capsys):
     with pytest.raises(MissingExtraError, match=r"pip install 'docqa\[ray\]'"):
         ray_ingest.connect("local")
     (folders.corpus_dir / "a.txt").write_text("Some text to index.")
-    assert _cli(folders, "index", "--ray", "local") == 1
+    assert _cli(folders, "index", "--ray", "local") == 1  # Ray is not installed: an error
     assert "error: indexing with Ray needs Ray Data, which is not installed: pip install 'docqa[ray]'" in (
         capsys.readouterr().err
     )
@@ -103,7 +103,7 @@ def test_ray_gives_the_same_passages_ids_vectors_and_citations(tmp_path, ray_loc
     report_a = a.sync()
     assert report_a.errors == ("empty.txt: is empty: it has no text to index",)
     # All documents in one batch, as the plain path embeds them: the very same vectors.
-    assert _cli(on_ray, "index", "--ray", "local") == 1  # 1: one file was skipped
+    assert _cli(on_ray, "index", "--ray", "local", "--strict") == 4  # 4: one file was refused
     b = qa.Index.open(settings=on_ray, embedder=real_embedder)
     _assert_same_index(a, b, atol=1e-6)
     assert len(b.documents()) == 7 and len(b) == len(a) > 20

@@ -75,5 +75,5 @@ def read(path: Path, source: str) -> tuple[str, Parsed]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})") from exc
+        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})", lasting=False) from exc
     return fmt, text.parse(data, source, markdown=fmt == "markdown")

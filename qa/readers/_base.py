@@ -28,10 +28,52 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """One row of a table: its line in the text and each cell's span on that line.
+
+    Offsets are into :attr:`Parsed.text`; an empty cell is an empty span
+    ``(s, s)``. Cells are written on the row's line separated by ``CELL_SEP``,
+    so two numbers in neighbouring cells never run together.
+    """
+
+    start: int
+    end: int
+    cells: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table found in a document, kept as rows of cells with its header rows.
+
+    ``start``/``end`` span all its rows in :attr:`Parsed.text`; the first
+    ``header_rows`` rows are column headers; ``caption`` is the table's title
+    or caption when one was found ("" otherwise); ``page`` is 1-based for paged
+    formats, None otherwise.
+    """
+
+    start: int
+    end: int
+    rows: tuple[TableRow, ...]
+    header_rows: int = 0
+    caption: str = ""
+    page: int | None = None
+
+
+# Between the cells of a table row in the text.
+CELL_SEP = " | "
+
+
+@dataclass(frozen=True)
 class Parsed:
     """A reader's result: the text and what it knows about its structure.
 
-    ``pages`` and ``headings`` hold character offsets into ``text``.
+    ``pages``, ``headings``, ``paragraphs`` and ``tables`` hold character
+    offsets into ``text``. ``paragraphs``: where each paragraph (or other
+    block: list item, table) of the source starts, in order, for citations
+    of formats without pages. ``garbled_pages``: 1-based pages whose text
+    layer looked like noise (to be read by OCR instead). ``anchors``:
+    (offset, fragment id) of headings whose source names them (HTML ``id``),
+    so a citation can link to ``page.html#id``.
     """
 
     text: str
@@ -39,6 +81,10 @@ class Parsed:
     pages: tuple[int, ...] = ()
     headings: tuple[tuple[int, str], ...] = ()
     warnings: tuple[str, ...] = ()
+    paragraphs: tuple[int, ...] = ()
+    tables: tuple[Table, ...] = ()
+    garbled_pages: tuple[int, ...] = ()
+    anchors: tuple[tuple[int, str], ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +97,20 @@ class Parsed:
             pages=tuple(int(p) for p in d.get("pages", ())),
             headings=tuple((int(o), str(h)) for o, h in d.get("headings", ())),
             warnings=tuple(str(w) for w in d.get("warnings", ())),
+            paragraphs=tuple(int(p) for p in d.get("paragraphs", ())),
+            tables=tuple(_table_from_dict(t) for t in d.get("tables", ())),
+            garbled_pages=tuple(int(p) for p in d.get("garbled_pages", ())),
+            anchors=tuple((int(o), str(a)) for o, a in d.get("anchors", ())),
         )
+
+
+def _table_from_dict(t: dict) -> Table:
+    rows = tuple(
+        TableRow(int(r["start"]), int(r["end"]), tuple((int(a), int(b)) for a, b in r["cells"])) for r in t["rows"]
+    )
+    page = t.get("page")
+    return Table(int(t["start"]), int(t["end"]), rows, int(t.get("header_rows", 0)), str(t.get("caption", "")),
+                 None if page is None else int(page))
 
 
 def clean_text(text: str) -> str:
@@ -71,6 +130,20 @@ def _has_surrogates(text: str) -> bool:
         return False
     except UnicodeEncodeError:
         return True
+
+
+def xml_limit(message: str) -> str | None:
+    """What a libxml2 safety limit named in ``message`` means for the user; None for other errors.
+
+    libxml2 refuses XML nested more than 256 deep and text nodes over 10 MB
+    unless XML_PARSE_HUGE is set; its message advises setting it, which a
+    user cannot do (and the limit protects the parse).
+    """
+    if "Excessive depth" in message:
+        return "is nested too deeply (XML elements more than 256 levels deep)"
+    if "XML_PARSE_HUGE" in message or "Text node too long" in message:
+        return "holds a piece of text too long (over 10 MB in one XML text node)"
+    return None
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -135,7 +135,7 @@ def parse_isolated(kind: str, path: Path, source: str, limits: Limits) -> Parsed
                     _worker = _Worker()
                 except (OSError, RuntimeError) as exc:
                     _worker = None
-                    raise DocumentError(source, f"cannot be parsed: {exc}")
+                    raise DocumentError(source, f"cannot be parsed: {exc}", lasting=False)
             try:
                 reply = _worker.request(request, wait)
             except (BrokenPipeError, OSError):
@@ -159,7 +159,8 @@ def parse_isolated(kind: str, path: Path, source: str, limits: Limits) -> Parsed
             raise DocumentError(source, f"could not be parsed: the reader process stopped ({tail})")
     message = json.loads(reply)
     if "error" in message:
-        raise DocumentError(source, message["error"])
+        # The worker could not open the file: a passing failure, not the content's.
+        raise DocumentError(source, message["error"], lasting=not message["error"].startswith("cannot be read ("))
     return Parsed.from_dict(message["ok"])
 
 

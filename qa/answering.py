@@ -1,0 +1,250 @@
+"""The question path: candidates, fusion, evidence, the short answer, "not found".
+
+Functions of a read view (one consistent state of a store: ``passages``,
+``vectors``, ``lexical``, ``sentences``; see storage.py), an embedder and the
+settings. :func:`retrieve` ranks passages and picks each one's evidence
+sentence; :func:`answer` adds the short answer's quotes and the decision
+whether the documents answer at all. One model call per question: everything
+else reads stored vectors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .analysis import coverage, matched_terms, terms
+from .answertype import expected_type, offers_answer
+from .embedding import Embedder
+from .errors import EmptyQuestionError, QAError
+from .extract import pick_quotes, split_question
+from .followup import conversation_context
+from .ingest import TITLE_CONTEXT_CHARS
+from .ranking import best_sentence, collapse, confidence, fuse, sentence_scores
+from .settings import Settings
+from .types import Answer, Citation, Evidence, Explanation, Hit, Passage, Quote
+
+# Candidates taken from each side before fusion.
+CANDIDATES = 64
+# Weight of the conversation's context against the question itself (1.0) in
+# the query vector of a follow-up question.
+CONTEXT_WEIGHT = 0.5
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+NOT_FOUND = "The documents do not seem to answer this question; the closest passages are shown below."
+EMPTY_INDEX = "The index is empty: add documents first."
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question made fit to search: cleaned, cut to length, with its conversation."""
+
+    text: str  # the question as searched (whitespace collapsed, cut to the limit)
+    context: str  # words of the conversation it leans on ("" when it stands alone)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def query(self) -> str:
+        return f"{self.text} {self.context}".strip()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What retrieval found for one question, with what the short answer is picked from."""
+
+    question: Question
+    hits: tuple[Hit, ...]
+    best_sentence: float  # the best cosine of the question and a sentence of any candidate
+    # Per sentence of the hits, in hit order: (hit index, start, end), its text,
+    # its score rows (one per question part, row 0 the whole question) and vectors.
+    spans: tuple[tuple[int, int, int], ...] = ()
+    texts: tuple[str, ...] = ()
+    part_scores: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+    is_question: tuple[bool, ...] = ()
+
+
+def prepare(question, k, history: Sequence, settings: Settings) -> Question:
+    """Check and clean a question (and ``k`` and ``history``); raises QAError with the fix."""
+    if not isinstance(question, str) or not question.strip():
+        raise EmptyQuestionError("the question is empty: type a question about the documents")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise QAError(f"k (the number of passages) must be a whole number of at least 1, not {k!r}")
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise QAError(f"history must be a list of earlier answers (qa.Answer) or questions (str), not {type(history).__name__}")
+    limit = settings.max_question_chars
+    turns = []
+    for item in history:
+        if isinstance(item, str):
+            turns.append(clean_text(item)[:limit])
+        elif isinstance(item, Answer):
+            turns.append(item)
+        else:
+            raise QAError(
+                f"history must hold earlier answers (qa.Answer) or questions (str), not {type(item).__name__}"
+            )
+    text = " ".join(clean_text(question).split())
+    notes = []
+    if len(text) > limit:
+        text = text[:limit]
+        notes.append(f"Only the first {limit} characters of the question were used.")
+    return Question(text, conversation_context(text, turns), tuple(notes))
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (which cannot be encoded, so no page or
+    JSON reply could carry them) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) -> Ranked:
+    """The ``k`` best passages for ``q`` with their citations and evidence sentences."""
+    if not view.passages:
+        return Ranked(q, (), 0.0)
+    question, context = q.text, q.context
+    # Evidence answers the question's own words; a bare "why?" has none,
+    # so it borrows the conversation's subject. A question of several parts
+    # ("why ..., and does ...?") gets each part's vector too.
+    own = question if terms(question) or not context else f"{question} {context}"
+    parts = split_question(own)
+    head = [own] + (parts if len(parts) > 1 else [])
+    asked = list(dict.fromkeys([question] + ([context] if context else []) + head))
+    vecs = dict(zip(asked, embedder.embed(asked)))
+    if context:
+        qv = vecs[question] + CONTEXT_WEIGHT * vecs[context]
+        qv = (qv / np.linalg.norm(qv)).astype(np.float32)
+        # BM25 sums over query terms: repeating the question doubles its weight.
+        lex_query = f"{question} {question} {context}"
+    else:
+        qv, lex_query = vecs[question], question
+    _, dense_ids = view.vectors.search(qv, CANDIDATES)
+    bm25 = view.lexical.scores(lex_query)  # once per question: top and lookup share it
+    ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], view.lexical.top(bm25, CANDIDATES)]))
+    dense = view.vectors.reconstruct(ids) @ qv
+    lexical = view.lexical.lookup(bm25, ids)
+    sentence = best_sentence_cosines(view.sentences, ids, qv, dense)
+    ranked = fuse(ids, dense, lexical, settings.dense_weight, sentence, settings.sentence_weight)
+    cand = {int(i): view.passages[int(i)] for i in ids}  # one lookup each, not one per comparison
+    top = collapse(
+        ranked,
+        key_span=lambda s: (cand[s.passage_id].start, cand[s.passage_id].end),
+        key_doc=lambda s: cand[s.passage_id].doc_id,
+        key_text=lambda s: cand[s.passage_id].text,
+        limit=k,
+    )
+    return _with_evidence(q, head, np.stack([vecs[h] for h in head]), view, top, float(sentence.max()))
+
+
+def _with_evidence(q: Question, head: list[str], part_vecs: np.ndarray, view, top, best: float) -> Ranked:
+    """Hits with their evidence sentence, and the sentence tables the short answer is picked from.
+
+    ``head``: the question (with its conversation when it has no words of
+    its own) and then each of its parts; ``part_vecs`` their vectors."""
+    question, own = q.text, head[0]
+    passages = [view.passages[s.passage_id] for s in top]
+    spans = [(n, a, b) for n, p in enumerate(passages) for a, b in p.sentences]
+    texts = [passages[n].text[a - passages[n].start : b - passages[n].start] for n, a, b in spans]
+    sent_vecs = np.concatenate([view.sentences.get(p.passage_id) for p in passages])
+    part_sims = part_vecs @ sent_vecs.T
+    sims = part_sims[0]
+    is_question = [t.rstrip().endswith("?") for t in texts]
+    matched = [len(matched_terms(own, t)) for t in texts]
+    # "Where ...?" wants a place: a sentence naming one the question does not
+    # is preferred, as highlight and as short answer (qa/answertype.py).
+    kind = expected_type(question)
+    typed = [offers_answer(kind, t, own) for t in texts]
+
+    hits, used = [], set()
+    for n, (s, p) in enumerate(zip(top, passages)):
+        rows = [i for i, (m, _, _) in enumerate(spans) if m == n]
+        # Overlapping passages share sentences: highlight a new one in each.
+        fresh = [i for i in rows if (p.doc_id, spans[i][1]) not in used] or rows
+        i = fresh[best_sentence(sims[fresh], [matched[j] for j in fresh], [is_question[j] for j in fresh],
+                                [typed[j] for j in fresh])]
+        _, a, b = spans[i]
+        used.add((p.doc_id, a))
+        hits.append(
+            Hit(
+                passage=p,
+                score=s.fused,
+                citation=citation(n + 1, p),
+                evidence=Evidence(a, b, texts[i], float(sims[i])),
+                explanation=Explanation(s.dense, s.lexical, s.fused, matched_terms(question, p.text), s.sentence),
+            )
+        )
+    # Scored as the highlight is (terms and answer type included), one row per question part.
+    part_matched = [matched] + [[len(matched_terms(h, t)) for t in texts] for h in head[1:]]
+    return Ranked(q, tuple(hits), best, tuple(spans), tuple(texts), sentence_scores(part_sims, part_matched, typed),
+                  sent_vecs, tuple(is_question))
+
+
+def answer(ranked: Ranked, settings: Settings) -> Answer:
+    """The :class:`Answer` for ``ranked``: whether it answers, and the short answer's quotes."""
+    q = ranked.question
+    if not ranked.hits:
+        return Answer(q.text, (), False, EMPTY_INDEX, q.query, notes=q.notes)
+    hits, query = ranked.hits, q.query
+    # Answerable or not is judged on scores with a fixed scale (fused
+    # scores are relative to the query): the best cosine of the question
+    # and a sentence of any candidate (a matching sentence tells answerable
+    # from unanswerable better than a whole passage does), and the share of
+    # the searched content words the first hit holds (qa.ranking.confidence).
+    # bench/notfound.py measures it; Settings.min_score has the figures.
+    sure = confidence(ranked.best_sentence, term_share(query, hits[0].passage))
+    if sure < settings.min_score:
+        return Answer(q.text, hits, False, NOT_FOUND, query, (), q.notes, sure)
+    return Answer(q.text, hits, True, "", query, _quotes(ranked, settings), q.notes, sure)
+
+
+def _quotes(ranked: Ranked, settings: Settings) -> tuple[Quote, ...]:
+    # The short answer quotes hits that answer on their own (the best one
+    # always): judged as "found" is, on the hit's own best sentence and terms.
+    hits, spans, query = ranked.hits, ranked.spans, ranked.question.query
+    answers = [
+        n == 0 or confidence(h.explanation.sentence, term_share(query, h.passage)) >= settings.min_score
+        for n, h in enumerate(hits)
+    ]
+    eligible = [not ranked.is_question[i] and answers[spans[i][0]] for i in range(len(spans))]
+    if not any(eligible):
+        eligible = [spans[i][0] == 0 for i in range(len(spans))]
+    vecs = ranked.sentence_vectors
+    picked = pick_quotes(ranked.part_scores, eligible, vecs @ vecs.T)
+    return tuple(
+        Quote(ranked.texts[i], spans[i][1], spans[i][2], hits[spans[i][0]].passage.doc_id, spans[i][0] + 1)
+        for i in picked
+    )
+
+
+def term_share(query: str, passage: Passage) -> float:
+    """Share of the content words of ``query`` that ``passage`` holds, its title and heading included (as BM25 sees it)."""
+    return coverage(query, passage.text, passage.title[:TITLE_CONTEXT_CHARS], passage.heading[:TITLE_CONTEXT_CHARS])
+
+
+def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per candidate passage, the cosine of ``qv`` and its best-matching sentence
+    (stored vectors, no model call); ``fallback`` (the passage's own cosine)
+    where a passage has no sentence vectors."""
+    best = sentences.best(ids, qv)
+    return np.where(np.isnan(best), fallback, best).astype(np.float32)
+
+
+def citation(n: int, p: Passage) -> Citation:
+    """The ``[n]`` citation of passage ``p``: file, page or lines, section."""
+    where = p.source or p.doc_id
+    if p.page_start is not None:
+        place = f"p. {p.page_start}" if p.page_start == p.page_end else f"pp. {p.page_start}-{p.page_end}"
+    elif p.line_start == p.line_end:
+        place = f"line {p.line_start}"
+    else:
+        place = f"lines {p.line_start}-{p.line_end}"
+    if p.heading and p.heading != p.title:
+        place += f", § {p.heading}"
+    return Citation(
+        number=n, doc_id=p.doc_id, source=p.source, title=p.title, start=p.start, end=p.end,
+        line_start=p.line_start, line_end=p.line_end, label=f"[{n}] {where}, {place}",
+        page_start=p.page_start, page_end=p.page_end, heading=p.heading,
+    )
