@@ -1,35 +1,66 @@
-"""PDF: the text of each page (pypdf), page start offsets, the metadata title.
+"""PDF: each page's text in reading order, as paragraphs, and its tables as rows of cells.
 
-Runs inside the parsing worker's child process (see _worker.py), under its time
-and memory ceilings; this module adds the checks that need to know PDF: header
-and end marker, encryption, page count, extracted characters.
+Runs inside the parsing worker's child process (see _worker.py), under its
+time and memory ceilings. pypdf checks the file first (header and end marker,
+encryption, a page tree walked with a budget: a few bytes can claim billions
+of pages), then pypdfium2 (PDFium, Apache-2.0/BSD) reads each page's words
+with their boxes (qa/readers/pdf_words.py), and the layout analysis, pure
+functions over those boxes, takes the tables out (layout_tables.py), orders
+the rest into paragraphs (layout.py) and judges what needs the whole document:
+running headers and footers, hyphenation, garbled pages, the title
+(layout_pages.py).
+
+pypdfium2 because it measured 7x faster than pypdf's ``extract_text`` on the
+dev set's PDFs and 30-45x faster than pdfminer.six and pdfplumber (which
+give boxes too), gives each character's box, angle and Unicode-map status
+and marks line-end hyphens, and renders pages (what OCR and a source viewer
+need); bench/pdf_readers.py has the table. PyMuPDF would do as much but is
+AGPL.
+
+The text: paragraphs separated by a blank line, a paragraph's lines joined by
+one space; a table as its caption line then one line per row, cells joined by
+CELL_SEP, recorded in ``Parsed.tables`` with each cell's offsets; running
+headers and footers after the page's own text as their own paragraphs (bare
+page numbers and margin line numbers dropped); pages joined by PAGE_BREAK. A
+page whose text layer is garbled is left out of the text, listed in
+``Parsed.garbled_pages`` and named in a warning.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
 
 import pypdf
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+import pypdfium2 as pdfium
+from pypdf.errors import DependencyError, PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject
 
 from ..errors import DocumentError
-from ._base import Limits, Parsed, clean_text, one_line
+from ._base import Limits, Parsed, Table, clean_text, one_line
+from .layout import Paragraph, body_height, drop_line_numbers, join_lines, page_items
+from .layout_pages import choose_title, furniture, garbled, is_page_number, lexicon
+from .layout_tables import TableGrid, find_tables, table_text
+from .pdf_words import read_page, read_rules
 
 # Between two pages' texts: a blank line with a form feed, so a sentence never
 # runs on across a page break and the break is visible in plain text.
 PAGE_BREAK = "\n\f\n"
-
-_JUNK_TITLES = {"untitled", "untitled document", "title", "document", "no title", "none", "unknown"}
+PARAGRAPH_BREAK = "\n\n"
+MAX_BOOKMARKS = 2000
+# A page's drawing commands may unpack to this much (pypdf's own inflate limit); compressed
+# streams under CHECK_CONTENT_BYTES are not unpacked to check.
+MAX_CONTENT_BYTES = 75_000_000
+CHECK_CONTENT_BYTES = 200_000
 
 
 def parse(data: bytes, name: str, limits: Limits) -> Parsed:
     head = data[:1024]
     if b"%PDF-" not in head:
         raise DocumentError(name, "is not a PDF (no %PDF- header): check what kind of file it really is")
-    # Every complete PDF ends with %%EOF; a download cut short does not, and pypdf
-    # would otherwise make do with whatever half of it could be salvaged.
+    # Every complete PDF ends with %%EOF; a download cut short does not, and a
+    # reader would otherwise make do with whatever half of it could be salvaged.
     if b"%%EOF" not in data.rstrip(b"\x00\t\n\r\f ")[-1024:]:
         raise DocumentError(name, "is truncated or damaged (no %%EOF end marker): download or export it again")
     try:
@@ -40,106 +71,255 @@ def parse(data: bytes, name: str, limits: Limits) -> Parsed:
     count = _count_pages(reader, name, limits.max_pages)
     if count == 0:
         raise DocumentError(name, "has no pages")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise DocumentError(name, f"is damaged and cannot be read as a PDF ({exc})")
+    try:
+        return _read(pdf, name, limits, min(count, len(pdf)) or len(pdf))
+    finally:
+        pdf.close()
 
-    texts: list[str] = []
+
+def _read(pdf, name: str, limits: Limits, count: int) -> Parsed:
+    pages: list[list] = []  # per page: paragraphs and table grids in reading order
+    heights, bodies = [], []
     warnings: list[str] = []
-    empty: list[int] = []
-    total = 0
-    for number, page in enumerate(reader.pages, start=1):
+    empty, unreadable, noisy = [], [], []
+    total, cut_at = 0, None
+    for number in range(1, count + 1):
+        items, height, body = [], 0.0, 10.0
         try:
-            text = clean_text(page.extract_text() or "").strip()
-        except (DependencyError, FileNotDecryptedError):
-            raise
+            page = pdf[number - 1]
+            try:
+                words = read_page(page)
+                height = words.height
+                raw = " ".join(w.text for w in words.words)
+                if not raw.strip():
+                    empty.append(number)
+                elif garbled(raw, words.tokens, words.unmapped):
+                    noisy.append(number)
+                else:
+                    body = body_height(words.words)
+                    found = find_tables(drop_line_numbers(words.words), body, lambda: read_rules(page, words))
+                    items = page_items(found.rest, found.tables, body, found.rest_rows)
+                total += len(raw)
+            finally:
+                page.close()
         except Exception as exc:  # one bad page must not lose the rest
-            warnings.append(f"page {number} could not be read ({type(exc).__name__}: {str(exc)[:120]})")
-            text = ""
-        else:
-            if not text:
-                empty.append(number)
-        if total + len(text) > limits.max_chars:
-            text = text[: max(0, limits.max_chars - total)]
-            texts.append(text)
-            warnings.append(
-                f"only the first {limits.max_chars:,} characters were read (pages 1-{number} of {count}); "
-                "the rest of the document is not indexed"
-            )
+            unreadable.append(f"page {number} could not be read ({type(exc).__name__}: {str(exc)[:120]})")
+            items = []
+        pages.append(items)
+        heights.append(height)
+        bodies.append(body)
+        if total > limits.max_chars:  # the rest would be cut anyway: stop reading
+            cut_at = number
             break
-        texts.append(text)
-        total += len(text) + len(PAGE_BREAK)
 
-    if not any(t.strip() for t in texts):
-        failed = [w for w in warnings if "could not be read" in w]
-        if failed:
-            raise DocumentError(name, f"has no readable text: {failed[0]}" + (
-                f" (and {len(failed) - 1} more pages)" if len(failed) > 1 else ""))
+    if not any(pages):
+        if noisy:
+            raise DocumentError(name, "has no usable text: the text layer of every page is garbled (fonts "
+                                "without a Unicode map). Run OCR on it first (for example "
+                                "`ocrmypdf --force-ocr in.pdf out.pdf`) and add the result")
+        if unreadable:
+            raise DocumentError(name, f"has no readable text: {unreadable[0]}" + (
+                f" (and {len(unreadable) - 1} more pages)" if len(unreadable) > 1 else ""))
         raise DocumentError(
             name,
             "has no extractable text: it looks scanned (pages are images). Run OCR on it first "
             "(for example `ocrmypdf in.pdf out.pdf`) and add the result",
         )
-    warnings = [_empty_warning(empty)] + warnings if empty else warnings
 
-    pages, pos = [], 0
-    for text in texts:
-        pages.append(pos)
-        pos += len(text) + len(PAGE_BREAK)
+    paragraphs = [[it for it in items if isinstance(it, Paragraph)] for items in pages]
+    marks = furniture(paragraphs, heights)
+    lex = lexicon(_plain(p) for paras in paragraphs for p in paras)
+    text, starts, blocks, tables, truncated = _render(pages, paragraphs, marks, lex, limits.max_chars)
+    if truncated or cut_at is not None:
+        upto = len(starts)
+        warnings.append(
+            f"only the first {limits.max_chars:,} characters were read (pages 1-{upto} of {count}); "
+            "the rest of the document is not indexed"
+        )
+    if noisy:
+        warnings.insert(0, _pages_warning(noisy, "have a garbled text layer (fonts without a usable Unicode map); "
+                                                 "their text is left out: run OCR on them",
+                                          "has a garbled text layer (fonts without a usable Unicode map); its text "
+                                          "is left out: run OCR on it"))
+    if empty:
+        warnings.insert(0, _pages_warning(empty, "have no extractable text (scanned?)",
+                                          "has no extractable text (scanned?)"))
+    warnings.extend(unreadable)
+
+    # The first page with text (a cover may be a picture), without its running header.
+    first = next((n for n in range(min(3, len(paragraphs))) if paragraphs[n]), 0)
+    heads = [p for i, p in enumerate(paragraphs[first] if paragraphs else []) if i not in marks[first]]
+    title = choose_title(_meta_title(pdf), heads, bodies[first] if bodies else 10.0, text[:20_000])
     return Parsed(
-        text=PAGE_BREAK.join(texts),
-        title=_title(reader),
-        pages=tuple(pages),
-        headings=_outline_headings(reader, pages, texts),
+        text=text,
+        title=title,
+        pages=tuple(starts),
+        headings=_outline_headings(pdf, starts, text),
         warnings=tuple(warnings),
+        paragraphs=tuple(blocks),
+        tables=tuple(tables),
+        garbled_pages=tuple(noisy),
     )
 
 
-def _outline_headings(reader: pypdf.PdfReader, pages: list[int], texts: list[str], limit: int = 2000):
+def _plain(p: Paragraph) -> str:
+    """A paragraph's words without the halves of line-end hyphenations (for the lexicon)."""
+    out, cut_next = [], False
+    for text, marked in p.lines:
+        words = text.split()
+        if cut_next and words:
+            words = words[1:]
+        cut_next = marked or text.rstrip().endswith(("-", "\u2010", "\u00ad"))
+        if cut_next and words:
+            words = words[:-1]
+        out.extend(words)
+    return " ".join(out)
+
+
+def _render(pages, paragraphs, marks, lex, max_chars: int):
+    """The document's text and the offsets of its pages, blocks and tables.
+
+    Stops at ``max_chars``: a table row or paragraph that would pass it is cut
+    (a table keeps only its rows that fit).
+    """
+    parts: list[str] = []
+    starts, blocks, tables = [], [], []
+    pos, truncated = 0, False
+    for number, items in enumerate(pages, start=1):
+        if number > 1:
+            parts.append(PAGE_BREAK)
+            pos += len(PAGE_BREAK)
+        starts.append(pos)
+        furniture_of = {id(p) for i, p in enumerate(paragraphs[number - 1]) if i in marks[number - 1]}
+        kept_furniture = []
+        body = []
+        for item in items:
+            if id(item) in furniture_of:
+                line = item.lines[0][0].strip()
+                if not is_page_number(line):
+                    kept_furniture.append(item)
+                continue
+            body.append(item)
+        first = True
+        for item in body + kept_furniture:
+            if not first:
+                parts.append(PARAGRAPH_BREAK)
+                pos += len(PARAGRAPH_BREAK)
+            if isinstance(item, TableGrid):
+                chunk, table = table_text(item, pos, number)
+            else:
+                chunk, table = clean_text(join_lines(item.lines, lex)), None
+                if item in kept_furniture:
+                    chunk = " ".join(chunk.split())
+            if not chunk.strip():
+                if not first:
+                    parts.pop()
+                    pos -= len(PARAGRAPH_BREAK)
+                continue
+            if pos + len(chunk) > max_chars:
+                truncated = True
+                room = max_chars - pos
+                if table is not None:
+                    table = _cut_table(table, pos + room)
+                    if table is not None:
+                        chunk = chunk[: table.end - pos]
+                        tables.append(table)
+                        blocks.append(pos)
+                        parts.append(chunk)
+                        pos += len(chunk)
+                elif room > 0:
+                    cut = chunk[:room]
+                    space = cut.rfind(" ")
+                    chunk = cut[:space] if space > room - 200 and space > 0 else cut
+                    blocks.append(pos)
+                    parts.append(chunk)
+                    pos += len(chunk)
+                break
+            blocks.append(pos)
+            parts.append(chunk)
+            pos += len(chunk)
+            if table is not None:
+                tables.append(table)
+            first = False
+        if truncated:
+            break
+    text = "".join(parts)
+    if truncated and len(text) > max_chars:
+        text = text[:max_chars]
+    return text, starts, blocks, tables, truncated
+
+
+def _cut_table(table: Table, end: int) -> Table | None:
+    rows = tuple(r for r in table.rows if r.end <= end)
+    if not rows:
+        return None
+    return Table(table.start, rows[-1].end, rows, min(table.header_rows, len(rows)), table.caption, table.page)
+
+
+def _pages_warning(pages: list[int], many: str, one: str) -> str:
+    if len(pages) == 1:
+        return f"page {pages[0]} {one}"
+    return f"pages {_page_list(pages)} {many}"
+
+
+def _page_list(pages: list[int]) -> str:
+    runs, start = [], pages[0]
+    for prev, cur in zip(pages, pages[1:] + [None]):
+        if cur != prev + 1:
+            runs.append(f"{start}-{prev}" if prev > start else str(start))
+            start = cur
+    shown = ", ".join(runs[:20])
+    return shown + (f" and {len(runs) - 20} more" if len(runs) > 20 else "")
+
+
+def _meta_title(pdf) -> str | None:
+    try:
+        title = pdf.get_metadata_value("Title")
+    except Exception:
+        return None
+    return one_line(title) if isinstance(title, str) and title.strip() else None
+
+
+def _outline_headings(pdf, starts: list[int], text: str):
     """Headings from the PDF's bookmarks, placed where their title appears on their page.
 
     A bookmark whose title cannot be found on its page is left out: a heading
     at a guessed offset would make citations name the wrong section.
     """
-    try:
-        outline = reader.outline
-    except Exception:
-        return ()
     found: dict[int, str] = {}
     searched_from: dict[int, int] = {}  # page -> where the last heading on it was found
-    stack, seen = [iter(outline)], 0
-    while stack and seen < limit:
-        item = next(stack[-1], None)
-        if item is None:
-            stack.pop()
-            continue
-        if isinstance(item, list):
-            if len(stack) < 16:
-                stack.append(iter(item))
-            continue
-        seen += 1
-        try:
-            title = one_line(str(item.title or ""))
-            number = reader.get_destination_page_number(item)
-        except Exception:
-            continue
-        words = title.split()
-        if not words or number is None or not 0 <= number < len(texts):
-            continue
-        pattern = r"\s+".join(re.escape(w) for w in words)
-        text, start = texts[number], searched_from.get(number, 0)
-        m = re.compile(r"(?:^|(?<=\n))[ \t]*(" + pattern + ")").search(text, start) or re.compile(
-            "(" + pattern + ")", re.I
-        ).search(text, start)
-        if m is None:
-            continue
-        searched_from[number] = m.start(1)
-        found.setdefault(pages[number] + m.start(1), title)
+    try:
+        toc = pdf.get_toc(max_depth=16)
+        for seen, item in enumerate(toc):
+            if seen >= MAX_BOOKMARKS:
+                break
+            try:
+                title = one_line(item.get_title() or "")
+                dest = item.get_dest()
+                number = dest.get_index() if dest is not None else None
+            except Exception:
+                continue
+            words = title.split()
+            if not words or number is None or not 0 <= number < len(starts):
+                continue
+            page_end = starts[number + 1] - len(PAGE_BREAK) if number + 1 < len(starts) else len(text)
+            page_text = text[starts[number]:page_end]
+            pattern = r"\s+".join(re.escape(w) for w in words)
+            start = searched_from.get(number, 0)
+            m = re.compile(r"(?:^|(?<=\n))[ \t]*(" + pattern + ")").search(page_text, start) or re.compile(
+                "(" + pattern + ")", re.I
+            ).search(page_text, start)
+            if m is None:
+                continue
+            searched_from[number] = m.start(1)
+            found.setdefault(starts[number] + m.start(1), title)
+    except Exception:
+        return tuple(sorted(found.items()))
     return tuple(sorted(found.items()))
-
-
-def _empty_warning(pages: list[int]) -> str:
-    if len(pages) == 1:
-        return f"page {pages[0]} has no extractable text (scanned?)"
-    shown = ", ".join(str(p) for p in pages[:20]) + (f" and {len(pages) - 20} more" if len(pages) > 20 else "")
-    return f"pages {shown} have no extractable text (scanned?)"
 
 
 def _decrypt(reader: pypdf.PdfReader, name: str) -> None:
@@ -162,7 +342,7 @@ def _decrypt(reader: pypdf.PdfReader, name: str) -> None:
 
 
 def _count_pages(reader: pypdf.PdfReader, name: str, max_pages: int) -> int:
-    """Pages in the page tree, walked with a budget before pypdf flattens it.
+    """Pages in the page tree, walked with a budget before any reader flattens it.
 
     A small file can describe an enormous tree (one page referenced a million
     times, or shared subtrees: ten levels of ten kids is 10^10 pages), or a
@@ -195,22 +375,36 @@ def _count_pages(reader: pypdf.PdfReader, name: str, max_pages: int) -> int:
                     stack.append(obj)
         elif node.get("/Type") != "/Pages":
             pages += 1
+            _check_contents(node, pages, name)
     if pages > max_pages:
         raise DocumentError(name, f"has {pages:,} pages, above the limit of {max_pages:,}; split it into smaller files")
     return pages
 
 
-def _title(reader: pypdf.PdfReader) -> str | None:
+def _check_contents(page: DictionaryObject, number: int, name: str) -> None:
+    """Refuse a page whose drawing commands unpack to more than MAX_CONTENT_BYTES.
+
+    A few hundred kilobytes can unpack to millions of drawing operations,
+    and PDFium, out of memory under the worker's ceiling, aborts the process
+    instead of raising; only a page with a large compressed stream is unpacked
+    (with zlib, stopping at the limit).
+    """
     try:
-        meta = reader.metadata
-        title = meta.title if meta is not None else None
+        contents = page.get("/Contents")
+        contents = contents.get_object() if contents is not None else None
+        streams = [c.get_object() for c in contents] if isinstance(contents, ArrayObject) else [contents]
+        total = 0
+        for stream in streams:
+            raw = getattr(stream, "_data", b"") or b""
+            if len(raw) < CHECK_CONTENT_BYTES or "/FlateDecode" not in str(stream.get("/Filter", "")):
+                continue
+            total += len(zlib.decompressobj().decompress(raw, MAX_CONTENT_BYTES))
+            if total >= MAX_CONTENT_BYTES:
+                raise DocumentError(
+                    name, f"is damaged or hostile: the drawing commands of page {number} unpack to more than "
+                    f"{MAX_CONTENT_BYTES // 1_000_000} MB (a decompression bomb?); skipped")
+    except DocumentError:
+        raise
     except Exception:
-        return None
-    if not isinstance(title, str):
-        return None
-    title = one_line(title)
-    # Word's PDF export writes "Microsoft Word - report.docx": a file name, not a title.
-    title = re.sub(r"^Microsoft (Word|PowerPoint|Excel) - ", "", title)
-    if title.lower() in _JUNK_TITLES or re.search(r"\.(docx?|pdf|pptx?|xlsx?|odt|rtf|txt)$", title, re.I):
-        return None
-    return title or None
+        return  # unreadable here: PDFium will say what it makes of it
+
