@@ -3,24 +3,29 @@
     python -m ui.app    # settings from QA_* environment variables (QA_CORPUS_DIR, QA_PORT, ...)
 
 The chat only calls :class:`qa.Index`; every piece of HTML it shows comes from
-:mod:`ui.render`, which escapes all document text and file names.
+:mod:`ui.render`, which escapes all document text and file names. Every
+request passes :mod:`ui.guard` first (uploads, request sizes, login attempts),
+and uploads live in a folder of this process's own (:mod:`ui.uploads`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import qa
-from qa import corpus
+from qa import answering, corpus
 from qa.corpus import safe_name
-from qa.cli import prepare_serving
+from qa.serving import prepare_serving
 from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
+from starlette.middleware import Middleware
 
-from . import render
+from . import guard, render, uploads
 from .gradio_import import import_gradio
 from .render import esc
 
@@ -29,6 +34,9 @@ gr = import_gradio()
 log = logging.getLogger("docqa.ui")
 
 TOP_K = 5
+# Gradio's delete_cache (every 600 s, files older than 3600 s): uploads that were
+# never added (a tab closed, a file type Gradio refused) do not pile up.
+STALE_UPLOADS = (600, 3600)
 HISTORY_TURNS = 3  # earlier answers kept per tab for follow-up questions
 EXAMPLES = [
     "Why is Iran getting triggered by the killing of the Hamas leader, and does it indicate that Iran supports Hamas?",
@@ -68,8 +76,10 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
     """The chat over ``index``: chat box with examples, upload panel, documents table."""
 
     def ask(question: str, messages: list | None, answers: list):
-        messages = list(messages or [])
-        question = question or ""
+        # Before anything else: a lone surrogate (from the question, or the chat
+        # the tab sends back) cannot be encoded as UTF-8, so no reply echoing it could be sent.
+        question = clean_text(question) if isinstance(question, str) else ""
+        messages = clean_text(list(messages or []))
         if question.strip():
             messages.append({"role": "user", "content": esc(question.strip())})
         html, ans = reply(index, question, answers)
@@ -82,17 +92,25 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
             report = index.sync()
         except qa.QAError as exc:
             return f"Sync failed: {esc(str(exc))}", gr.skip()
-        return esc(describe_sync(report)), render.documents_html(index.documents())
+        except Exception:
+            log.exception("syncing the corpus folder failed")
+            return "Sync failed: an unexpected error (see the server log); the index is as it was.", gr.skip()
+        return esc(describe_sync(report)), documents_table(index)
 
     def add(paths: list[str] | None):
-        if settings.read_only:
-            return "This chat is read-only: documents cannot be added here.", gr.skip(), None
-        if not paths:
-            return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
-        lines = [import_file(index, Path(p)) for p in paths]
-        return "\n".join(f"- {line}" for line in lines), render.documents_html(index.documents()), None
+        folder = Path(files.GRADIO_CACHE)  # where Gradio put this chat's uploads
+        try:
+            if settings.read_only:
+                return "This chat is read-only: documents cannot be added here.", gr.skip(), None
+            if not paths:
+                return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
+            lines = [add_upload(index, Path(p)) for p in paths]
+            return "\n".join(f"- {line}" for line in lines), documents_table(index), None
+        finally:
+            for p in paths or []:  # added or refused, the upload has served its purpose
+                uploads.discard(Path(p), folder)
 
-    with gr.Blocks(title="docqa", analytics_enabled=False) as app:
+    with gr.Blocks(title="docqa", analytics_enabled=False, delete_cache=STALE_UPLOADS) as app:
         gr.Markdown("## docqa: ask your documents\nAnswers quote the documents only, with a citation for every sentence.")
         with gr.Row():
             with gr.Column(scale=3):
@@ -129,7 +147,7 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                     status = gr.Markdown(elem_id="upload-status")
                 gr.Markdown("### Indexed documents")
                 # A callable value is re-read on every page load, so a new tab sees current documents.
-                table = gr.Markdown(lambda: render.documents_html(index.documents()), elem_id="documents")
+                table = gr.Markdown(lambda: documents_table(index), elem_id="documents")
         answers = gr.State([])  # this tab's earlier qa.Answers, oldest first
         for event in (box.submit, ask_btn.click):
             event(ask, [box, chat, answers], [box, chat, answers]).then(None, js=SCROLL_TO_NEW_REPLY)
@@ -140,7 +158,9 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         # A plain HTTP/JSON endpoint for scripts and the load test: the same Answer the chat renders.
         def answer(question: str) -> dict:
             """The Answer to ``question`` as JSON: hits with citations, quotes, found."""
-            return answer_json(index, question)
+            if not isinstance(question, str):
+                return {"error": "the question must be text"}
+            return answer_json(index, clean_text(question))
 
         gr.api(answer, api_name="answer")
     return app
@@ -172,8 +192,31 @@ def answer_json(index: qa.Index, question: str) -> dict:
         return {"error": render.GENERIC_ERROR}
 
 
-def import_file(index: qa.Index, src: Path) -> str:
+def clean_text(value):
+    """``value`` with every lone surrogate (in every string of a list or dict) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return answering.clean_text(value)
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clean_text(v) for k, v in value.items()}
+    return value
+
+
+def documents_table(index: qa.Index) -> str:
+    """The documents table's HTML; never raises (a failure is one line, the details in the log)."""
+    try:
+        return render.documents_html(index.documents())
+    except Exception:
+        log.exception("listing the documents failed")
+        return render.message_html("The list of documents could not be read (see the server log).", "error")
+
+
+def add_upload(index: qa.Index, src: Path) -> str:
     """Copy one uploaded file into the corpus folder and index it; returns a status line (HTML-escaped)."""
+    if not src.is_file():
+        # Another tab uploaded the same bytes under the same name and added them first.
+        return f"Not added: {esc(src.name)}: the upload is no longer on the server; upload it again."
     try:
         report = corpus.import_file(index, src)
     except qa.QAError as exc:
@@ -197,11 +240,13 @@ def describe_sync(report: qa.AddReport) -> str:
         ("removed", report.removed), ("unchanged", report.unchanged),
     ] if ids]
     lines += [f"skipped {e}" for e in report.errors]
+    lines += list(report.notes)
     return "\n".join(lines) or "the corpus folder is empty"
 
 
 def serve(settings: qa.Settings | None = None, watch: bool = False, prepared=None) -> None:
-    """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port.
+    """Open the index, sync it with the corpus folder, and serve the chat on settings.host:settings.port
+    until the process is told to stop (Ctrl-C, SIGTERM).
 
     ``prepared``: (index, sync report) when that is done already (`qa serve`
     does it while Gradio is imported). With ``watch``, changes to the corpus
@@ -212,22 +257,57 @@ def serve(settings: qa.Settings | None = None, watch: bool = False, prepared=Non
         index, report = prepared or prepare_serving(settings)
     except qa.QAError as exc:
         sys.exit(f"docqa: {exc}")
-    print(describe_sync(report), flush=True)
-    if watch:
-        start_watching(index, lambda report: print(describe_sync(report), flush=True))
     auth = None
     if settings.auth:
         user, sep, password = settings.auth.partition(":")
         if not sep or not user or not password:
             sys.exit("docqa: QA_AUTH must be 'user:password'")
         auth = (user, password)
-    build_app(index, settings).launch(
+    print(describe_sync(report), flush=True)
+    if watch:
+        start_watching(index, lambda report: print(describe_sync(report), flush=True))
+    with uploads.private_folder() as folder:  # removed, with every upload in it, when the chat stops
+        chat = launch(index, settings, auth, folder)
+        try:
+            _wait_for_stop(chat)
+        finally:
+            chat.close(verbose=False)
+
+
+def launch(index: qa.Index, settings: qa.Settings, auth: tuple[str, str] | None, upload_dir: Path) -> gr.Blocks:
+    """Start the chat's server behind :class:`ui.guard.Guard` and return at once; ``upload_dir``
+    must be where Gradio keeps uploads (``uploads.private_folder``)."""
+    max_file_bytes = int(settings.max_file_mb * 1_000_000)
+    policy = guard.Policy(read_only=settings.read_only, max_file_bytes=max_file_bytes, upload_dir=upload_dir)
+    throttle = guard.LoginThrottle() if auth else None
+    chat = build_app(index, settings)
+    chat.launch(
         server_name=settings.host,
         server_port=settings.port,
         auth=auth,
         css=CSS,
-        max_file_size=int(settings.max_file_mb * 1_000_000),
+        max_file_size=max_file_bytes,
+        prevent_thread_lock=True,
+        # FastAPI's own middleware list: the guard sits in front of every Gradio route.
+        app_kwargs={"middleware": [Middleware(guard.Guard, policy=policy, throttle=throttle)]},
     )
+    return chat
+
+
+def _wait_for_stop(chat: gr.Blocks) -> None:
+    """Block until SIGINT or SIGTERM (or the server stops), so the caller's clean-up runs on both."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        while chat.is_running:
+            stop.wait(0.5)
+        return
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while chat.is_running and not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":
