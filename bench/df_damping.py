@@ -3,7 +3,7 @@
     PYTHONPATH=. python bench/df_damping.py ../shared/data/scifact-train [--index FOLDER]
     PYTHONPATH=. python bench/df_damping.py ../shared/data/squad-v1.1-dev/dev-v1.1.json --limit-queries 2000 [--index FOLDER]
 
-qa.lexical counts the k passages of one document that hold a term as
+The folder store's BM25 counts the k passages of one document that hold a term as
 k ** DF_DAMPING in its document frequency (1: per passage, as Lucene does;
 0: once per document). Each row rebuilds the lexical statistics of the same
 index at one damping and scores every passage for every question (exhaustive
@@ -19,6 +19,7 @@ then it is built there and kept).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
-from qa import lexical  # noqa: E402
+from qa.storage.folder.bm25 import Bm25, TermFrequencies, documents_of  # noqa: E402
 from qa.evaluate import binary_scores, open_or_build, squad_relevant  # noqa: E402
 from qa.answering import best_sentence_cosines  # noqa: E402
 
@@ -39,19 +40,15 @@ from fusion_grid import dataset_args, ndcg  # noqa: E402
 DAMPINGS = [1.0, 0.75, 0.5, 0.25, 0.0]
 
 
-def bm25_matrix(whole: lexical.LexicalIndex, rows: np.ndarray, docs: list[str], queries, damping: float) -> np.ndarray:
+def bm25_matrix(whole: TermFrequencies, rows: np.ndarray, docs: list[str], queries, damping: float) -> np.ndarray:
     """BM25 of ``queries`` over the passages ``rows`` of ``whole``, with their own statistics at ``damping``."""
     keep = np.zeros(len(whole), bool)
     keep[rows] = True
-    part = lexical.LexicalIndex.merge([whole], [keep])  # the rows alone, in order
-    saved = lexical.DF_DAMPING
-    lexical.DF_DAMPING = damping  # read when the counts are made
-    try:
-        part = lexical.LexicalIndex(part.ids, part.vocab, part.tf, part.lengths, lexical.documents_of([docs[i] for i in rows]))
-    finally:
-        lexical.DF_DAMPING = saved
-    bm25 = lexical.Bm25([part])
-    return np.stack([bm25.dense(bm25.scores(q.text)) for q in queries])
+    part = TermFrequencies.merge([whole], [keep])  # the rows alone, in order
+    params = dataclasses.replace(whole.params, df_damping=damping)  # the counts are made with it
+    part = TermFrequencies(params, part.ids, part.vocab, part.tf, part.lengths, documents_of([docs[i] for i in rows]))
+    bm25 = Bm25([part], params)
+    return np.stack([bm25.as_array(bm25.scores(q.text)) for q in queries])
 
 
 def fused(meaning: np.ndarray, lex: np.ndarray, w: float) -> np.ndarray:
@@ -66,9 +63,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="docqa-damping-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"
         idx = open_or_build(ds, folder, settings, log=lambda m: print(m, file=sys.stderr, flush=True))
-        snap = idx._snap
+        snap = idx.view()
         parts = snap.lexical.parts
-        whole = lexical.LexicalIndex.merge(parts, [np.ones(len(p), bool) for p in parts])  # rows in id order
+        whole = TermFrequencies.merge(parts, [np.ones(len(p), bool) for p in parts])  # rows in id order
         passages = [snap.passages[int(i)] for i in whole.ids]
         docs = [p.doc_id for p in passages]
         qvecs = idx.embedder.embed([q.text for q in queries])
@@ -77,7 +74,7 @@ def main(argv=None) -> int:
         meaning = (1 - s) * cosine + s * best
         every = np.arange(len(whole))
         print(f"\n#### {ds.name}: nDCG@10, {len(queries)} questions, {len(whole):,} passages, "
-              f"{len(set(docs)):,} documents (shipped: damping {lexical.DF_DAMPING}, w {w}, in bold)\n")
+              f"{len(set(docs)):,} documents (shipped: damping {settings.bm25_df_damping}, w {w}, in bold)\n")
         print("| damping | BM25 only | fused |" + (" BM25 only, each article alone | fused, each article alone |" if ds.kind != "beir" else ""))
         print("|---|---|---|" + ("---|---|" if ds.kind != "beir" else ""))
         for d in DAMPINGS:
@@ -85,7 +82,7 @@ def main(argv=None) -> int:
             cells = [ndcg(lex, passages, queries, ds.kind), ndcg(fused(meaning, lex, w), passages, queries, ds.kind)]
             if ds.kind != "beir":
                 cells += alone(whole, docs, passages, queries, meaning, w, d)
-            mark = "**" if d == lexical.DF_DAMPING else ""
+            mark = "**" if d == settings.bm25_df_damping else ""
             print(f"| {d:g} | " + " | ".join(f"{mark}{c:.4f}{mark}" for c in cells) + " |", flush=True)
     return 0
 

@@ -22,6 +22,7 @@ cell.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import qa  # noqa: E402
-from qa import lexical  # noqa: E402
+from qa.storage.folder.bm25 import Bm25  # noqa: E402
 from qa.answering import best_sentence_cosines  # noqa: E402
 from qa.evaluate import binary_scores, distinct, load_dataset, ndcg_at_k, open_or_build, sample_queries, squad_relevant  # noqa: E402
 
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="docqa-grid-") as tmp:
         folder = Path(args.index) if args.index else Path(tmp) / "index"
         idx = open_or_build(ds, folder, settings, log=lambda m: print(m, file=sys.stderr, flush=True))
-        snap = idx._snap
+        snap = idx.view()
         bm25 = snap.lexical
         passages = [snap.passages[int(i)] for i in bm25.ids]
         qvecs = idx.embedder.embed([q.text for q in queries])
@@ -79,22 +80,21 @@ def main(argv=None) -> int:
         s = settings.sentence_weight
         best = np.stack([best_sentence_cosines(snap.sentences, bm25.ids, qv, row) for qv, row in zip(qvecs, cosine)])
         cosine = (1 - s) * cosine + s * best  # the dense side as the shipped fusion has it
-        shipped = (lexical.K1, lexical.B, settings.dense_weight)
+        shipped = (settings.bm25_k1, settings.bm25_b, settings.dense_weight)
         dense_only = ndcg(cosine, passages, queries, ds.kind)
         rows = []
-        try:
-            for k1, b in BM25_CONSTANTS:
-                lexical.K1, lexical.B = k1, b  # read by Bm25 at question time
-                lex = np.stack([bm25.dense(bm25.scores(q.text)) for q in queries])
-                top = lex.max(axis=1, keepdims=True)
-                norm = lex / np.where(top > 0, top, 1)
-                cells = [f"{ndcg(lex, passages, queries, ds.kind):.4f}"]
-                for w in DENSE_WEIGHTS:
-                    v = ndcg(w * cosine + (1 - w) * norm, passages, queries, ds.kind)
-                    cells.append(f"**{v:.4f}**" if (k1, b, w) == shipped else f"{v:.4f}")
-                rows.append([f"k1 {k1}, b {b}", *cells])
-        finally:
-            lexical.K1, lexical.B = shipped[:2]
+        dead = np.asarray(snap.state.dead, np.int64)
+        for k1, b in BM25_CONSTANTS:
+            # k1 and b are read at question time: the same term counts, scored with other constants.
+            grid = Bm25(bm25.parts, dataclasses.replace(bm25.params, k1=k1, b=b), dead)
+            lex = np.stack([grid.as_array(grid.scores(q.text)) for q in queries])
+            top = lex.max(axis=1, keepdims=True)
+            norm = lex / np.where(top > 0, top, 1)
+            cells = [f"{ndcg(lex, passages, queries, ds.kind):.4f}"]
+            for w in DENSE_WEIGHTS:
+                v = ndcg(w * cosine + (1 - w) * norm, passages, queries, ds.kind)
+                cells.append(f"**{v:.4f}**" if (k1, b, w) == shipped else f"{v:.4f}")
+            rows.append([f"k1 {k1}, b {b}", *cells])
     head = ["BM25", "BM25 only (w=0)", *[f"w={w}" for w in DENSE_WEIGHTS]]
     print(f"\n### {ds.name}: nDCG@10, {len(queries)} questions, {len(passages):,} passages "
           f"(shipped: k1 {shipped[0]}, b {shipped[1]}, w {shipped[2]}, in bold)\n")

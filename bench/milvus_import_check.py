@@ -1,4 +1,4 @@
-"""By hand: docqa's bulk import (qa/milvus_import.py) against a real Milvus 2.3.5 standalone.
+"""By hand: docqa's bulk import (qa/storage/milvus/bulk.py) against a real Milvus 2.3.5 standalone.
 
 The milvus-lite 2.5 engine of the contract test has no import, and docqa's
 own collections need 2.5's BM25 function, which 2.3.5 lacks; so this script
@@ -15,7 +15,7 @@ loads docqa-shaped passage rows (the passage collection's fields minus
 
 It runs in the venv that has ``milvus==2.3.5`` and pymilvus 2.3 (see
 /tmp/m235/probe.py for how that venv was made), loading only
-qa/errors.py and qa/milvus_import.py from this checkout, so the module is
+qa/errors.py and qa/storage/milvus/bulk.py from this checkout, so the module is
 checked under pymilvus 2.3.8 as well:
 
     python bench/milvus_import_check.py --venv /tmp/m235/venv [--rows 30000]
@@ -54,17 +54,18 @@ def main() -> None:
 
 
 def load_module():
-    """qa.milvus_import and qa.errors from this checkout, without qa/__init__ (which needs docqa's dependencies)."""
-    package = types.ModuleType("qa")
-    package.__path__ = [str(ROOT / "qa")]
-    sys.modules["qa"] = package
-    from qa import milvus_import
+    """qa.storage.milvus.bulk and qa.errors from this checkout, without qa/__init__ (which needs docqa's dependencies)."""
+    for name, folder in (("qa", "qa"), ("qa.storage", "qa/storage"), ("qa.storage.milvus", "qa/storage/milvus")):
+        package = types.ModuleType(name)  # stand-ins whose __init__ is never run
+        package.__path__ = [str(ROOT / folder)]
+        sys.modules[name] = package
+    from qa.storage.milvus import bulk
 
-    return milvus_import
+    return bulk
 
 
 def passage_id(doc_id: str, sha256: str, n: int) -> int:
-    # The formula of qa.milvus_store.passage_id (that module needs docqa's dependencies).
+    # The formula of qa.storage.milvus.store.passage_id (that module needs docqa's dependencies).
     digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{n}".encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") & (2**63 - 1)
 
@@ -117,7 +118,7 @@ def run(args) -> None:
 
     mi = load_module()
     mi.IMPORT_FILE_ROWS = args.file_rows
-    print(f"pymilvus {pymilvus.__version__}, qa.milvus_import from {mi.__file__}", flush=True)
+    print(f"pymilvus {pymilvus.__version__}, qa.storage.milvus.bulk from {mi.__file__}", flush=True)
     shutil.rmtree(args.data, ignore_errors=True)
     folder = args.data / "import"  # the server's machine: local storage, same absolute path
     server = MilvusServer(data_dir=str(args.data), proxy_port=args.port)

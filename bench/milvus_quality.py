@@ -26,37 +26,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
 from qa import evaluate  # noqa: E402
 from qa.index import Index  # noqa: E402
 from qa.ingest import context as _context  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.storage import Change  # noqa: E402
+from qa.storage import Change, NewDocument  # noqa: E402
 
 
 def copy_to(src: Index, settings: Settings, folder: Path) -> tuple[Index, float]:
     """A new index in ``settings``' store holding ``src``'s passages and vectors; returns it and the seconds taken."""
     t0 = time.perf_counter()
     dst = Index.open(folder, settings=settings, embedder=src.embedder, rebuild=True)
-    snap, storage = src._snap, dst._storage
+    snap, view = src.view(), dst.view()
     docs = list(snap.manifest.documents.values())
     for i in range(0, len(docs), evaluate.BATCH_DOCS):  # one commit per batch, as add_texts does
-        manifest = dst._snap.manifest.copy()
-        passages, vectors, sentences, texts = {}, [], {}, []
+        added = []
         for d in docs[i : i + evaluate.BATCH_DOCS]:
             old = list(d.passage_ids)
-            new = storage.new_ids(manifest, d.doc_id, d.sha256, len(old))
-            vecs = snap.vectors.reconstruct(old)
-            for o, n, v in zip(old, new, vecs):
-                p = dataclasses.replace(snap.passages[o], passage_id=n)
-                passages[n], sentences[n] = p, snap.sentences.get(o)
-                vectors.append(v)
-                texts.append(_context(p.title, p.text, p.heading))
-            manifest.documents[d.doc_id] = dataclasses.replace(d, passage_ids=new)
-        order = np.argsort(list(passages), kind="stable")
-        change = Change(manifest, set(), passages, np.stack(vectors)[order], sentences, [texts[j] for j in order])
-        dst._snap = storage.commit(dst._snap, change)
+            passages = [snap.passages[o] for o in old]
+            texts = [_context(p.title, p.text, p.heading) for p in passages]
+            added.append(NewDocument(dataclasses.replace(d, passage_ids=[]), passages, snap.vectors.reconstruct(old),
+                                     [snap.sentences.get(o) for o in old], texts))
+        view = dst.store.commit(view, Change(view.manifest.copy(), [], added))
+    dst = Index.open(folder, settings=settings, embedder=src.embedder)
     return dst, time.perf_counter() - t0
 
 

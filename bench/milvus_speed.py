@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import qa  # noqa: E402
-from qa import milvus_store  # noqa: E402
+from qa.storage.milvus import store as milvus_store  # noqa: E402
 from qa.embedding import load_embedder  # noqa: E402
 from qa.evaluate import BATCH_DOCS, load_dataset  # noqa: E402
 

@@ -8,7 +8,7 @@ separates them.
 Three rules side by side, from the same run and index:
 - shipped: ``Answer.confidence`` as ``Index.answer`` returns it (the best cosine
   of the question and a sentence of any candidate, plus
-  ``qa.ranking.COVERAGE_WEIGHT`` x the share of the question's terms in the
+  ``qa.confidence.COVERAGE_WEIGHT`` x the share of the question's terms in the
   first hit);
 - its sentence part alone (session 6's first rule);
 - the best passage cosine in the index (the rule before session 6).
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import qa  # noqa: E402
 from qa.evaluate import load_dataset, open_or_build  # noqa: E402
 from qa.answering import term_share  # noqa: E402
-from qa.ranking import COVERAGE_WEIGHT  # noqa: E402
+from qa.confidence import COVERAGE_WEIGHT  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"
 RULES = ("shipped: sentence + terms", "best sentence alone", "best passage cosine (before)")
@@ -51,7 +51,7 @@ def scores(idx, questions: list[str]) -> np.ndarray:
     for q in questions:
         a = idx.answer(q, k=1)
         out.append((a.confidence, a.confidence - COVERAGE_WEIGHT * term_share(a.query, a.hits[0].passage)))
-    top, _ = idx._snap.vectors.search(idx.embedder.embed(questions), 1)
+    top, _ = idx.view().vectors.search(idx.embedder.embed(questions), 1)
     return np.column_stack([np.array(out), top[:, 0]])
 
 

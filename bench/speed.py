@@ -56,12 +56,12 @@ TXTAI_DIR = ROOT / "bench" / ".txtai"
 NOISE = 0.02
 
 import qa  # noqa: E402
-from qa import store  # noqa: E402
+from qa.storage import Bm25Params, DocInfo  # noqa: E402
+from qa.storage.folder import snapshots  # noqa: E402
 from qa.evaluate import load_dataset  # noqa: E402
 from qa.ingest import context as _context  # noqa: E402
-from qa.segments import Segment  # noqa: E402
-from qa.sentvectors import quantise  # noqa: E402
-from qa.store import DocInfo  # noqa: E402
+from qa.storage.folder.segments import Segment  # noqa: E402
+from qa.storage.int8 import quantise  # noqa: E402
 from qa.types import Passage  # noqa: E402
 
 
@@ -179,10 +179,10 @@ def section_ingest(args, work: Path) -> Path:
     ids, titles, texts = corpus_docs(args.ingest_docs, args.ingest_articles)
     rows = []
     secs, idx = ingest_ours(work / "ours", "onnx-int8", ids, titles, texts)
-    passages = [_context(p.title, p.text, p.heading) for p in (idx._snap.passages[k] for k in sorted(idx._snap.passages))]
+    passages = [_context(p.title, p.text, p.heading) for p in (idx.view().passages[k] for k in sorted(idx.view().passages))]
     n = len(passages)
-    results = {f"docqa (onnx-int8 = {idx._snap.manifest.backend} here, shipped)": secs}
-    if idx._snap.manifest.backend != "onnx-int8-u8":  # a VNNI CPU: the other CPUs' variant beside it
+    results = {f"docqa (onnx-int8 = {idx.view().manifest.backend} here, shipped)": secs}
+    if idx.view().manifest.backend != "onnx-int8-u8":  # a VNNI CPU: the other CPUs' variant beside it
         results["docqa (onnx-int8-u8, as on CPUs without VNNI)"] = ingest_ours(
             work / "ours-u8", "onnx-int8-u8", ids, titles, texts)[0]
     if not args.skip_torch:
@@ -208,7 +208,7 @@ def padded_copy(real: Path, dest: Path, size: int, seed: int = 0) -> bool:
     have changed how it writes an index)."""
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(real, dest)
-    snap = store.load(dest)
+    snap = snapshots.load(dest)
     n_real = len(snap.passages)
     if size <= n_real:
         return False
@@ -217,8 +217,8 @@ def padded_copy(real: Path, dest: Path, size: int, seed: int = 0) -> bool:
     real_vecs = snap.vectors.reconstruct(real_ids)
     words = [snap.passages[int(p)].text.split() for p in real_ids]
     extra, per_doc = size - n_real, 10
-    manifest = snap.manifest
-    pid = manifest.next_id
+    manifest, state = snap.manifest, snap.state.copy()
+    pid = state.next_id
     passages, vecs, sents, texts = {}, [], {}, []
     noise = rng.normal(0, NOISE, (extra, real_vecs.shape[1])).astype(np.float32)
     for d in range(0, extra, per_doc):
@@ -236,7 +236,7 @@ def padded_copy(real: Path, dest: Path, size: int, seed: int = 0) -> bool:
                 spans.append((pos, pos + len(part)))
                 pos += len(part) + 1
             passages[pid] = Passage(pid, doc_id, doc_id, "", offset, offset + len(text), 1, 1, text, tuple(spans))
-            v = real_vecs[src] + noise[pid - manifest.next_id]
+            v = real_vecs[src] + noise[pid - snap.state.next_id]
             v /= np.linalg.norm(v)
             vecs.append(v)
             sv = v[None, :] + rng.normal(0, 0.05, (len(spans), real_vecs.shape[1])).astype(np.float32)
@@ -246,11 +246,12 @@ def padded_copy(real: Path, dest: Path, size: int, seed: int = 0) -> bool:
             offset += len(text) + 1
             pid += 1
         manifest.documents[doc_id] = DocInfo(doc_id, doc_id, "", doc_id, pids, offset, "text")
-    manifest.next_id = pid
-    seg = Segment.build(f"seg-{manifest.next_segment:06d}", manifest.dim, passages, np.stack(vecs), sents, texts)
-    manifest.next_segment += 1
-    manifest.segments.append(seg.name)
-    store.save(dest, store.Snapshot(manifest, snap.segments + [seg]))
+    state.next_id = pid
+    seg = Segment.build(f"seg-{state.next_segment:06d}", manifest.dim, passages, np.stack(vecs), sents, texts,
+                        Bm25Params.from_dict(manifest.lexical))
+    state.next_segment += 1
+    state.segments.append(seg.name)
+    snapshots.save(dest, snapshots.Snapshot(manifest, state, snap.segments + [seg]))
     return True
 
 
@@ -287,7 +288,7 @@ def probe(index_dir: Path, n_queries: int, out: Path) -> None:
         "p99_ms": times[min(len(times) - 1, int(0.99 * len(times)))],
         "rss_open_mb": opened - base,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "vector_kind": idx._snap.vectors.kind,
+        "vector_kind": idx.view().vectors.kind,
         "disk_bytes": disk_bytes(index_dir),
     }
     # Adding one small document: new segment only (the model call is included).
@@ -295,9 +296,9 @@ def probe(index_dir: Path, n_queries: int, out: Path) -> None:
     note = f"bench-note-{time.time_ns()}"  # new each run, so a re-run of the probe adds again
     idx.add_texts([f"A short new note ({note}): the bench adds one small document to a large index."], ids=[note])
     result["add_one_s"] = time.perf_counter() - t
-    result["segments_after_add"] = len(idx._snap.segments)
-    if idx._snap.vectors.kind != "flat":
-        vi = idx._snap.vectors
+    result["segments_after_add"] = len(idx.view().segments)
+    if idx.view().vectors.kind != "flat":
+        vi = idx.view().vectors
         exact = vi.exact()
         qv = idx.embedder.embed(questions[20 : 20 + 200])
         _, approx_ids = vi.search(qv, 10)
@@ -382,7 +383,7 @@ def section_startup(index_dir: Path, rounds: int = 3) -> None:
     for _ in range(rounds):
         for label, env in STARTUP_ROWS:
             times[label].append(time_to_first_answer(index_dir, env))
-    n = len(store.load(index_dir).passages)
+    n = len(snapshots.load(index_dir).passages)
 
     def cell(xs):
         ok = sorted(x for x in xs if x is not None)

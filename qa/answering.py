@@ -23,7 +23,8 @@ from .errors import EmptyQuestionError, QAError
 from .extract import pick_quotes, split_question
 from .followup import conversation_context
 from .ingest import TITLE_CONTEXT_CHARS
-from .ranking import best_sentence, collapse, confidence, fuse, sentence_scores
+from .confidence import confidence
+from .ranking import best_sentence, collapse, fuse, sentence_scores
 from .settings import Settings
 from .types import Answer, Citation, Evidence, Explanation, Hit, Passage, Quote
 
@@ -192,7 +193,7 @@ def answer(ranked: Ranked, settings: Settings) -> Answer:
     # scores are relative to the query): the best cosine of the question
     # and a sentence of any candidate (a matching sentence tells answerable
     # from unanswerable better than a whole passage does), and the share of
-    # the searched content words the first hit holds (qa.ranking.confidence).
+    # the searched content words the first hit holds (qa.confidence).
     # bench/notfound.py measures it; Settings.min_score has the figures.
     sure = confidence(ranked.best_sentence, term_share(query, hits[0].passage))
     if sure < settings.min_score:

@@ -18,10 +18,13 @@ import argparse
 import functools
 import json
 import logging
+import os
 import re
 import sys
+import tempfile
 import threading
 from dataclasses import asdict
+from pathlib import Path
 
 from .errors import QAError
 from .settings import Settings
@@ -42,10 +45,6 @@ def shown(text, lines: bool = False) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["eval"]:
-        # `qa eval` has its own options (and --help); argparse's REMAINDER
-        # would swallow nothing that starts with a dash, so hand over whole.
-        argv = ["eval", "--", *argv[1:]]
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -59,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output was piped into something that stopped reading (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug, or the system failing under us: one line, not a traceback
         if args.debug:
             raise
@@ -113,8 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--watch", action="store_true", help="index corpus folder changes while serving")
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("eval", help="measure retrieval quality on a BEIR folder or SQuAD file", add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s = sub.add_parser("settings", help="list every setting (QA_* environment variable), its default and what it does")
+    s.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
+    s.set_defaults(func=cmd_settings)
+
+    s = sub.add_parser(
+        "eval", help="measure retrieval quality on a BEIR folder, a SQuAD file or a folder of real documents",
+        description="Measure retrieval quality: index a BEIR folder, a SQuAD v1.1 file or a folder of real "
+        "documents in a temporary folder, ask its questions, and print nDCG@10, Recall@1/5/10, MRR@10 and speed "
+        "(real documents: hit@1/3/5 by document and page, short-answer containment and refusals per question kind).",
+    )
+    s.add_argument("dataset", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/), SQuAD .json file (or its "
+                   "folder), or real-documents folder (docs/, questions.jsonl)")
+    s.add_argument("--split", help="BEIR qrels split (default: test, dev or train, whichever exists)")
+    s.add_argument("--limit-queries", type=int, metavar="N", help="ask only N questions, drawn with a fixed seed")
+    s.add_argument("--dense-weight", type=float, help="weight of the dense score in fusion (1 dense-only, 0 BM25-only)")
+    s.add_argument("--sentence-weight", type=float,
+                   help="share of the dense score from the passage's best sentence (0 passage vectors only)")
+    s.add_argument("--passage-tokens", type=int, help="target passage length in model tokens")
+    s.add_argument("-k", type=int, default=None,
+                   help="hits (passages) asked per question (default 10; real documents 5); metrics are cut at "
+                   "rank 10 whatever k is; for BEIR, more passages are asked for until 10 distinct documents are ranked")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--per-question", metavar="PATH",
+                   help="write one JSON line per question to PATH (real documents: question, gold, short answer, "
+                   "first citation, hit rank, found, confidence; BEIR/SQuAD: its scores)")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     s.set_defaults(func=cmd_eval)
     return p
 
@@ -268,8 +294,10 @@ def cmd_serve(args) -> int:
     ready: dict = {}
 
     def prepare():
+        from .serving import prepare_serving
+
         try:
-            ready["index"] = prepare_serving(settings)
+            ready["index"] = prepare_serving(settings, log=lambda line: print(shown(line), flush=True))
         except BaseException as exc:  # reported by the main thread
             ready["error"] = exc
 
@@ -284,22 +312,99 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def prepare_serving(settings: Settings):
-    """The index, synced with the corpus folder, its model loaded: (index, sync report)."""
-    from .index import Index
+def cmd_settings(args) -> int:
+    from .settings import settings_table
 
-    index = Index.open(settings=settings)
-    print(f"Syncing {shown(settings.corpus_dir)} into {shown(settings.index_dir)} ...", flush=True)
-    report = index.sync(wait=False)  # another process syncing: serve its last commit, it is adopted when done
-    index.embedder.embed(["warm-up"])  # loads the model (and exports it, the first time)
-    return index, report
+    if args.markdown:
+        print(settings_table())
+        return 0
+    current = _settings(args)
+    from dataclasses import fields
+
+    for f in fields(current):
+        print(f"QA_{f.name.upper()}={shown(getattr(current, f.name))}\n    {f.metadata.get('help', '')}")
+    return 0
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import main as eval_main
+    from . import evaluate
+    from .settings import out_of_range
 
-    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
-    return eval_main(rest)
+    # The ranges are the settings' own; the message names the flag the user typed.
+    for flag, name in (("--dense-weight", "dense_weight"), ("--sentence-weight", "sentence_weight"),
+                       ("--passage-tokens", "passage_tokens")):
+        value = getattr(args, name)
+        problem = None if value is None else out_of_range(name, value)
+        if problem:
+            raise QAError(f"{flag} {problem}, not {value}")
+    if args.k is not None and args.k < 1:
+        raise QAError(f"-k must be at least 1, not {args.k}")
+    settings = Settings.from_env(
+        dense_weight=args.dense_weight, sentence_weight=args.sentence_weight, passage_tokens=args.passage_tokens
+    )
+    dataset = evaluate.load_dataset(args.dataset, args.split)
+    queries = evaluate.sample_queries(dataset.queries, args.limit_queries)
+    quiet = args.quiet or args.json
+    progress = (lambda label: None) if quiet else _counter
+    if dataset.kind == "realdocs":
+        return _eval_realdocs(args, settings, dataset, queries, progress)
+    k = evaluate.DEFAULT_K if args.k is None else args.k
+    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+        idx, build_s = evaluate.build_index(dataset, Path(tmp) / "index", settings,
+                                            progress=progress("indexing documents"))
+        result = evaluate.run_queries(idx, dataset, queries, k=k, build_s=build_s,
+                                      progress=progress("asking questions"))
+    if args.per_question:
+        _write_lines(args.per_question, (asdict(q) for q in result.per_query))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        label = (f"{result.dataset} (dense {result.dense_weight:g}, sentence {result.sentence_weight:g}, "
+                 f"{result.passage_tokens} tok)")
+        print(evaluate.format_table([(label, result)]))
+        print(f"{result.documents} documents; build {result.build_s:.1f} s, search {result.search_s:.1f} s")
+    return 0
+
+
+def _eval_realdocs(args, settings: Settings, dataset, queries, progress) -> int:
+    from . import evaluate
+
+    k = evaluate.REALDOCS_K if args.k is None else args.k
+    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+        idx, build_s, refused = evaluate.build_file_index(dataset, Path(tmp) / "index", settings,
+                                                          progress=progress("indexing files"))
+        scores, records, search_s = evaluate.ask_realdocs(idx, queries, k=k, progress=progress("asking questions"))
+        result = evaluate.realdocs_result(dataset, idx, scores, k=k, build_s=build_s, search_s=search_s,
+                                          refused_files=refused)
+    if args.per_question:
+        _write_lines(args.per_question, (asdict(r) for r in records))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        return 0
+    print(f"{shown(result.dataset)}: {result.documents} documents, {result.passages} passages, {result.questions} "
+          f"questions, k={k} (dense {settings.dense_weight:g}, sentence {settings.sentence_weight:g}, "
+          f"{settings.passage_tokens} tok)")
+    print(evaluate.format_realdocs_table(result))
+    print(f"build {result.build_s:.1f} s, search {result.search_s:.1f} s")
+    for line in result.refused_files:
+        print(f"refused: {shown(line)}")
+    return 0
+
+
+def _counter(label: str):
+    def report(done: int, total: int) -> None:
+        print(f"\r{label} {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _write_lines(path: str, rows) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise QAError(f"--per-question {path}: cannot be written ({exc.strerror or exc}); give a writable path")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,7 @@ BACKENDS = ("onnx-int8", "onnx", "torch")  # what QA_BACKEND may say
 # What "onnx-int8" becomes for a new index, by CPU (onnx_model.int8_backend_for_this_cpu).
 INT8_VARIANTS = ("onnx-int8-u8", "onnx-int8-s8")
 RECORDED = (*BACKENDS, *INT8_VARIANTS)  # what a manifest may say (QA_BACKEND too, to force a variant)
-# Indexes made before the variants existed recorded "onnx-int8" for unsigned weights.
+# "onnx-int8" recorded as such (by an embedder that names no variant) ran unsigned weights.
 _LEGACY = {"onnx-int8": "onnx-int8-u8"}
 
 

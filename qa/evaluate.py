@@ -27,17 +27,33 @@ sentence (from the question's article) contains a gold answer; "answer"
 the chat shows it above the passages (a question judged "not found" has no
 short answer and counts as a miss).
 
+A real-documents folder (``docs/`` with the files, ``questions.jsonl`` with
+id, question, doc, page, answer, kind, source; the format of
+``shared/data/realdocs``) is indexed with :meth:`Index.add_files`, so the real
+readers parse the files, and every question is asked with
+:meth:`Index.answer`. A hit cites the gold document and, for a PDF, the gold
+page when ``page_start <= page <= page_end`` of its passage (a passage may
+run across a page break; DOCX/HTML: the document alone). Hit@1/3/5 is whether
+one of the first 1/3/5 hits does. The short answer holds the gold answer when
+the normalised answer (NFKC, case-folded, commas and whitespace deleted)
+occurs in the normalised quote, not directly preceded or followed by a digit
+when the answer starts or ends with one (so "17" does not match "170"):
+scored on the first quote and on all quotes joined, each also "cited" (only
+quotes whose hit cites the gold document and page count). Unanswerable
+questions are right when ``answer.found`` is False; refused answerable ones
+are counted apart. :func:`evaluate_realdocs` returns a :class:`RealDocsResult`.
+
 The pure functions (readers, metrics) have no model; :func:`evaluate` loads
 the model and builds an index in a temporary folder.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
-import sys
+import re
+import unicodedata
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -45,13 +61,18 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from .errors import QAError
-from .settings import Settings, out_of_range
+from .index import Index
+from .settings import Settings
+from .storage import open_store
 
 BATCH_DOCS = 256  # documents per add_texts call (each call writes a snapshot)
 DEFAULT_K = 10  # hits asked per question
 CUTOFF = 10  # rank cut-off of nDCG and MRR (@10), whatever the number of hits
 MAX_DEEPEN_K = 320  # most passages asked to rank CUTOFF distinct BEIR documents
 SQUAD_FILE = "dev-v1.1.json"
+REALDOCS_QUESTIONS = "questions.jsonl"  # with docs/: a real-documents folder
+REALDOCS_K = 5  # hits asked per real-documents question (hit@5 is the deepest reported)
+FILE_BATCH = 16  # files per add_files call in a real-documents run
 SAMPLE_SEED = 0
 
 
@@ -75,6 +96,8 @@ class EvalQuery:
     doc_id: str = ""
     span: tuple[int, int] = (0, 0)
     answers: tuple[str, ...] = ()
+    page: int | None = None  # real documents: the gold page (1-based; None for DOCX/HTML and unanswerable)
+    question_kind: str = ""  # real documents: table-cell, table-row, prose-fact, ..., unanswerable
 
 
 @dataclass(frozen=True)
@@ -82,11 +105,12 @@ class Dataset:
     """Documents to index and questions to ask of them."""
 
     name: str
-    kind: str  # "beir" or "squad"
+    kind: str  # "beir", "squad" or "realdocs"
     ids: tuple[str, ...]
     titles: tuple[str, ...]
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # empty for "realdocs": its documents are ``files``, read by the real readers
     queries: tuple[EvalQuery, ...]
+    files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,91 @@ class EvalResult:
     def to_dict(self) -> dict:
         """The summary fields (no per-query scores), for JSON."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "per_query"}
+
+
+UNANSWERABLE = "unanswerable"
+TABLE_KINDS = ("table-cell", "table-row")
+
+
+@dataclass(frozen=True)
+class RealDocScore:
+    """One real-documents question's scores (see the module docstring for the rules)."""
+
+    qid: str
+    kind: str
+    hit_rank: int | None  # 1-based rank of the first hit citing the gold document (and page); None: none did
+    first_quote: bool  # the short answer's first quote holds the gold answer
+    first_quote_cited: bool  # ... and that quote's hit cites the gold document and page
+    joined: bool  # all quotes joined hold it
+    joined_cited: bool  # the quotes whose hit cites the gold document and page, joined, hold it
+    found: bool  # answer.found: False is a refusal
+    confidence: float
+
+
+@dataclass(frozen=True)
+class KindScores:
+    """Shares over one group of questions (a kind, or kinds taken together).
+
+    Retrieval and answer shares are None for the unanswerable group;
+    ``refused`` is the share with ``found == False`` (right for unanswerable
+    questions, a miss for the others).
+    """
+
+    group: str
+    questions: int
+    hit1: float | None
+    hit3: float | None
+    hit5: float | None
+    first_quote: float | None
+    first_quote_cited: float | None
+    joined: float | None
+    joined_cited: float | None
+    refused: float
+
+
+@dataclass(frozen=True)
+class RealDocsResult:
+    """Retrieval, short-answer and refusal quality on a folder of real documents."""
+
+    dataset: str
+    documents: int
+    passages: int
+    questions: int
+    k: int
+    build_s: float
+    search_s: float
+    groups: tuple[KindScores, ...]
+    unanswerable_refused: float | None  # share of unanswerable questions with found == False
+    answerable_refused: float  # share of answerable questions with found == False
+    refused_files: tuple[str, ...] = ()  # "file: reason" for documents the readers refused
+    per_question: tuple[RealDocScore, ...] = field(default=(), repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """The summary fields (no per-question scores), for JSON."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("per_question", "groups")}
+        out["groups"] = [asdict(g) for g in self.groups]
+        return out
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """What ``--per-question`` writes for one real-documents question: enough to study a failure."""
+
+    qid: str
+    kind: str
+    question: str
+    gold_doc: str | None
+    gold_page: int | None
+    gold_answer: str | None
+    short_answer: tuple[str, ...]  # the quotes, in order
+    first_citation: str | None  # the first hit's label
+    first_doc: str | None
+    first_pages: tuple[int | None, int | None] | None
+    hit_rank: int | None
+    found: bool
+    confidence: float
+    first_quote: bool
+    joined: bool
 
 
 # ---------------------------------------------------------------- readers
@@ -252,20 +361,57 @@ def read_squad(path: str | Path) -> Dataset:
     return Dataset(path.stem, "squad", tuple(ids), tuple(titles), tuple(texts), tuple(queries))
 
 
+def read_realdocs(folder: str | Path) -> Dataset:
+    """A real-documents folder: the files in ``docs/`` and the questions of
+    ``questions.jsonl`` (an unanswerable question has kind "unanswerable" and
+    null doc, page and answer)."""
+    folder = Path(folder)
+    docs, qpath = folder / "docs", folder / REALDOCS_QUESTIONS
+    if not docs.is_dir() or not qpath.is_file():
+        raise DatasetError(f"{folder} is not a real-documents folder: it needs docs/ and {REALDOCS_QUESTIONS}")
+    files = tuple(sorted(p for p in docs.iterdir() if p.is_file() and not p.name.startswith(".")))
+    names = {p.name for p in files}
+    queries = []
+    for q in read_jsonl(qpath):
+        qid = str(q.get("id", ""))
+        text, kind = str(q.get("question") or ""), str(q.get("kind") or "")
+        if not qid or not text.strip() or not kind:
+            raise DatasetError(f"{qpath}: every question needs id, question and kind ({q!r:.120})")
+        doc, answer, page = q.get("doc"), q.get("answer"), q.get("page")
+        if kind == UNANSWERABLE:
+            queries.append(EvalQuery(qid, text, question_kind=kind))
+            continue
+        if not doc or answer is None or not str(answer).strip():
+            raise DatasetError(f"{qpath}, {qid}: an answerable question needs doc and answer "
+                               f"(kind {UNANSWERABLE!r} for one without)")
+        if doc not in names:
+            raise DatasetError(f"{qpath}, {qid}: its document {doc!r} is not in {docs}")
+        if page is not None and (not isinstance(page, int) or page < 1):
+            raise DatasetError(f"{qpath}, {qid}: page must be a 1-based page number or null, not {page!r}")
+        queries.append(EvalQuery(qid, text, doc_id=str(doc), answers=(str(answer),), page=page, question_kind=kind))
+    if not queries:
+        raise DatasetError(f"{qpath} holds no questions")
+    return Dataset(folder.name, "realdocs", (), (), (), tuple(queries), files)
+
+
 def load_dataset(path: str | Path, split: str | None = None) -> Dataset:
-    """BEIR when ``path`` is a folder with corpus.jsonl; SQuAD when it is a
-    .json file or a folder holding dev-v1.1.json (or exactly one .json file)."""
+    """BEIR when ``path`` is a folder with corpus.jsonl; real documents when it
+    holds docs/ and questions.jsonl; SQuAD when it is a .json file or a folder
+    holding dev-v1.1.json (or exactly one .json file)."""
     path = Path(path)
     if path.is_dir():
         if (path / "corpus.jsonl").is_file():
             return read_beir(path, split)
+        if (path / REALDOCS_QUESTIONS).is_file() and (path / "docs").is_dir():
+            return read_realdocs(path)
         if (path / SQUAD_FILE).is_file():
             return read_squad(path / SQUAD_FILE)
         candidates = sorted(path.glob("*.json"))
         if len(candidates) == 1:
             return read_squad(candidates[0])
         raise DatasetError(
-            f"{path} is neither a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) nor a folder with {SQUAD_FILE}"
+            f"{path} is neither a BEIR folder (corpus.jsonl, queries.jsonl, qrels/), a real-documents folder "
+            f"(docs/, {REALDOCS_QUESTIONS}) nor a folder with {SQUAD_FILE}"
         )
     if path.is_file() and path.suffix.lower() == ".json":
         return read_squad(path)
@@ -407,6 +553,96 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def normalise_answer(text: str) -> str:
+    """NFKC, case-folded, commas and whitespace deleted (the realdocs README's rule; dots kept)."""
+    return re.sub(r"[\s,]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def answer_in(gold: str, text: str | None) -> bool:
+    """Whether the normalised ``gold`` occurs in the normalised ``text``, not
+    run into a digit on a side where ``gold`` has one ("17" is not in "2017")."""
+    g, t = normalise_answer(gold), normalise_answer(text or "")
+    if not g:
+        return False
+    for m in re.finditer(re.escape(g), t):
+        before = m.start() > 0 and t[m.start() - 1].isdigit() and g[0].isdigit()
+        after = m.end() < len(t) and t[m.end()].isdigit() and g[-1].isdigit()
+        if not before and not after:
+            return True
+    return False
+
+
+def cites_gold(query: EvalQuery, doc_id: str, page_start: int | None, page_end: int | None) -> bool:
+    """A citation is right when it names the gold document and, for a paged
+    one, its passage's pages include the gold page."""
+    if not query.doc_id or doc_id != query.doc_id:
+        return False
+    if query.page is None:
+        return True
+    return page_start is not None and page_end is not None and page_start <= query.page <= page_end
+
+
+def score_realdoc(
+    query: EvalQuery,
+    cited: Sequence[tuple[str, int | None, int | None]],
+    quotes: Sequence[tuple[str, int]],
+    found: bool,
+    confidence: float = 0.0,
+) -> RealDocScore:
+    """Scores of one question from its hits' citations, best first, as
+    (doc id, page start, page end), and its short answer's quotes as (text,
+    1-based citation number of the hit the quote comes from)."""
+    if query.question_kind == UNANSWERABLE or not query.answers:
+        return RealDocScore(query.qid, query.question_kind, None, False, False, False, False, found, confidence)
+    right = [cites_gold(query, d, a, b) for d, a, b in cited]
+    rank = first_relevant(right)
+    gold = query.answers[0]
+
+    def quote_cited(number: int) -> bool:
+        return 1 <= number <= len(right) and right[number - 1]
+
+    first = answer_in(gold, quotes[0][0]) if quotes else False
+    first_cited = first and quote_cited(quotes[0][1])
+    joined = answer_in(gold, " ".join(t for t, _ in quotes))
+    joined_cited = answer_in(gold, " ".join(t for t, n in quotes if quote_cited(n)))
+    return RealDocScore(query.qid, query.question_kind, rank, first, first_cited, joined, joined_cited, found,
+                        confidence)
+
+
+def realdocs_groups(scores: Sequence[RealDocScore]) -> tuple[KindScores, ...]:
+    """Shares by group: all answerable, table kinds, prose kinds (every kind
+    neither table nor unanswerable), each kind, and the unanswerable ones."""
+    answerable = [s for s in scores if s.kind != UNANSWERABLE]
+    kinds = distinct(s.kind for s in answerable)
+    table = [k for k in TABLE_KINDS if k in kinds]
+    table += sorted(k for k in kinds if k.startswith("table") and k not in TABLE_KINDS)
+    prose = [k for k in kinds if k not in table]
+    plan = [("answerable", answerable), ("table", [s for s in answerable if s.kind in table])]
+    plan += [(k, [s for s in answerable if s.kind == k]) for k in table]
+    plan += [("prose", [s for s in answerable if s.kind in prose])]
+    plan += [(k, [s for s in answerable if s.kind == k]) for k in prose]
+    out = [_kind_scores(name, group) for name, group in plan if group]
+    unanswerable = [s for s in scores if s.kind == UNANSWERABLE]
+    if unanswerable:
+        refused = _mean([float(not s.found) for s in unanswerable])
+        out.append(KindScores(UNANSWERABLE, len(unanswerable), None, None, None, None, None, None, None, refused))
+    return tuple(out)
+
+
+def _kind_scores(name: str, group: Sequence[RealDocScore]) -> KindScores:
+    def share(flag) -> float:
+        return _mean([float(flag(s)) for s in group])
+
+    def within(k: int):
+        return lambda s: s.hit_rank is not None and s.hit_rank <= k
+
+    return KindScores(
+        name, len(group), share(within(1)), share(within(3)), share(within(5)),
+        share(lambda s: s.first_quote), share(lambda s: s.first_quote_cited),
+        share(lambda s: s.joined), share(lambda s: s.joined_cited), share(lambda s: not s.found),
+    )
+
+
 # ------------------------------------------------------------------ running
 def build_index(dataset: Dataset, folder: str | Path, settings: Settings, *, embedder=None, batch: int = BATCH_DOCS, progress=None):
     """A new index at ``folder`` holding the dataset's documents; returns (index, seconds).
@@ -414,8 +650,6 @@ def build_index(dataset: Dataset, folder: str | Path, settings: Settings, *, emb
     The model is loaded before the clock starts, so the time is chunking,
     embedding, BM25 and the snapshots on disk.
     """
-    from .index import Index
-
     idx = Index.open(folder, settings=settings, embedder=embedder, rebuild=True)
     idx.embedder  # load the model outside the timing
     t0 = time.perf_counter()
@@ -432,10 +666,8 @@ def open_or_build(dataset: Dataset, folder: str | Path, settings: Settings, *, l
 
     For benchmarks that take an index built earlier (building SciFact takes
     minutes), or build one into a folder that does not exist yet and keep it."""
-    from .index import Index
-
     folder = Path(folder)
-    if not (folder / "CURRENT").exists():
+    if not open_store(settings, folder).has_index():
         if log is not None:
             log(f"indexing {dataset.name} into {folder} ...")
         build_index(dataset, folder, settings)
@@ -502,10 +734,108 @@ def evaluate(
     ``limit`` of them drawn with a fixed seed) and score the hits."""
     settings = settings or Settings.from_env()
     dataset = load_dataset(dataset_path, split)
+    if dataset.kind == "realdocs":
+        raise DatasetError(f"{dataset_path} is a real-documents folder: evaluate it with evaluate_realdocs()")
     queries = sample_queries(dataset.queries, limit)
     with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
         idx, build_s = build_index(dataset, Path(tmp) / "index", settings, embedder=embedder, progress=progress)
         return run_queries(idx, dataset, queries, k=k, build_s=build_s)
+
+
+def build_file_index(dataset: Dataset, folder: str | Path, settings: Settings, *, embedder=None,
+                     batch: int = FILE_BATCH, progress=None):
+    """A new index at ``folder`` holding the dataset's files, read by the real
+    readers; returns (index, seconds, "file: reason" for each refused file).
+
+    ``add_files`` changes nothing when one file of a call is refused, so a
+    refused batch is added again file by file, and only the bad file is left out.
+    """
+    from .errors import DocumentError
+    idx = Index.open(folder, settings=settings, embedder=embedder, rebuild=True)
+    idx.embedder  # load the model outside the timing
+    refused: list[str] = []
+    t0 = time.perf_counter()
+    files = list(dataset.files)
+    for i in range(0, len(files), batch):
+        part = files[i : i + batch]
+        try:
+            idx.add_files(part)
+        except DocumentError:
+            for path in part:
+                try:
+                    idx.add_files([path])
+                except DocumentError as exc:
+                    refused.append(str(exc))
+        if progress is not None:
+            progress(min(i + batch, len(files)), len(files))
+    return idx, time.perf_counter() - t0, tuple(refused)
+
+
+def ask_realdocs(index, queries: Sequence[EvalQuery], *, k: int = REALDOCS_K, progress=None):
+    """Ask every question; returns (scores, per-question records, seconds)."""
+    scores, records = [], []
+    index.embedder  # loaded before timing
+    t0 = time.perf_counter()
+    for n, q in enumerate(queries, start=1):
+        answer = index.answer(q.text, k=k)
+        cited = [(h.citation.doc_id, h.citation.page_start, h.citation.page_end) for h in answer.hits]
+        quotes = [(quote.text, quote.number) for quote in answer.quotes]
+        score = score_realdoc(q, cited, quotes, answer.found, answer.confidence)
+        scores.append(score)
+        first = answer.hits[0].citation if answer.hits else None
+        records.append(QuestionRecord(
+            q.qid, q.question_kind, q.text, q.doc_id or None, q.page, q.answers[0] if q.answers else None,
+            tuple(t for t, _ in quotes), first.label if first else None, first.doc_id if first else None,
+            (first.page_start, first.page_end) if first else None,
+            score.hit_rank, answer.found, round(float(answer.confidence), 4), score.first_quote, score.joined,
+        ))
+        if progress is not None and (n % 20 == 0 or n == len(queries)):
+            progress(n, len(queries))
+    return scores, records, time.perf_counter() - t0
+
+
+def realdocs_result(dataset: Dataset, index, scores: Sequence[RealDocScore], *, k: int, build_s: float,
+                    search_s: float, refused_files: Sequence[str] = ()) -> RealDocsResult:
+    """The summary of one real-documents run."""
+    unanswerable = [s for s in scores if s.kind == UNANSWERABLE]
+    answerable = [s for s in scores if s.kind != UNANSWERABLE]
+    return RealDocsResult(
+        dataset=dataset.name,
+        documents=len(index.documents()),
+        passages=len(index),
+        questions=len(scores),
+        k=k,
+        build_s=build_s,
+        search_s=search_s,
+        groups=realdocs_groups(scores),
+        unanswerable_refused=_mean([float(not s.found) for s in unanswerable]) if unanswerable else None,
+        answerable_refused=_mean([float(not s.found) for s in answerable]),
+        refused_files=tuple(refused_files),
+        per_question=tuple(scores),
+    )
+
+
+def evaluate_realdocs(
+    dataset_path: str | Path,
+    settings: Settings | None = None,
+    limit: int | None = None,
+    *,
+    k: int = REALDOCS_K,
+    embedder=None,
+    progress=None,
+) -> RealDocsResult:
+    """Index a real-documents folder's files in a temporary folder, ask its
+    questions (all, or ``limit`` drawn with a fixed seed) and score the answers."""
+    settings = settings or Settings.from_env()
+    dataset = load_dataset(dataset_path)
+    if dataset.kind != "realdocs":
+        raise DatasetError(f"{dataset_path} is not a real-documents folder (docs/ and {REALDOCS_QUESTIONS})")
+    queries = sample_queries(dataset.queries, limit)
+    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
+        idx, build_s, refused = build_file_index(dataset, Path(tmp) / "index", settings, embedder=embedder,
+                                                 progress=progress)
+        scores, _, search_s = ask_realdocs(idx, queries, k=k)
+        return realdocs_result(dataset, idx, scores, k=k, build_s=build_s, search_s=search_s, refused_files=refused)
 
 
 # ------------------------------------------------------------------ output
@@ -541,76 +871,33 @@ def format_table(rows: Sequence[tuple[str, EvalResult]], extra: bool = True) -> 
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(c) for c in body])
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="qa eval",
-        description="Measure retrieval quality: index a BEIR folder or a SQuAD v1.1 file in a temporary "
-        "folder, ask its questions, and print nDCG@10, Recall@1/5/10, MRR@10 and speed.",
-    )
-    p.add_argument("dataset", help="BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or SQuAD .json file (or its folder)")
-    p.add_argument("--split", help="BEIR qrels split (default: test, dev or train, whichever exists)")
-    p.add_argument("--limit-queries", type=int, metavar="N", help="ask only N questions, drawn with a fixed seed")
-    p.add_argument("--dense-weight", type=float, help="weight of the dense score in fusion (1 dense-only, 0 BM25-only)")
-    p.add_argument("--sentence-weight", type=float,
-                   help="share of the dense score from the passage's best sentence (0 passage vectors only)")
-    p.add_argument("--passage-tokens", type=int, help="target passage length in model tokens")
-    p.add_argument(
-        "-k", type=int, default=DEFAULT_K,
-        help=f"hits (passages) asked per question (default {DEFAULT_K}); metrics are cut at rank {CUTOFF} "
-        f"whatever k is; for BEIR, more passages are asked for until {CUTOFF} distinct documents are ranked",
-    )
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    return p
+REALDOCS_COLUMNS = (
+    ("hit@1", "hit1"), ("hit@3", "hit3"), ("hit@5", "hit5"),
+    ("first", "first_quote"), ("first+cite", "first_quote_cited"),
+    ("joined", "joined"), ("joined+cite", "joined_cited"), ("refused", "refused"),
+)
 
 
-def _stderr_progress(label: str):
-    def report(done: int, total: int) -> None:
-        print(f"\r{label} {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+def format_realdocs_table(result: RealDocsResult) -> str:
+    """A plain-text table: one row per question group, then the refusal shares."""
+    head = ["group", "n"] + [c[0] for c in REALDOCS_COLUMNS]
+    body = [[g.group, str(g.questions)] + ["-" if getattr(g, a) is None else f"{getattr(g, a):.3f}"
+                                          for _, a in REALDOCS_COLUMNS] for g in result.groups]
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
 
-    return report
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`qa eval`: parse ``argv``, evaluate, print a table (or JSON). Returns the exit code.
-
-    Raises :class:`QAError` for bad options or data; the CLI turns it into one line.
-    """
-    args = _parser().parse_args(argv)
-    # The ranges are the settings' own; the message names the flag the user typed.
-    for flag, name in (("--dense-weight", "dense_weight"), ("--sentence-weight", "sentence_weight"),
-                       ("--passage-tokens", "passage_tokens")):
-        value = getattr(args, name)
-        problem = None if value is None else out_of_range(name, value)
-        if problem:
-            raise QAError(f"{flag} {problem}, not {value}")
-    if args.k < 1:
-        raise QAError(f"-k must be at least 1, not {args.k}")
-    settings = Settings.from_env(
-        dense_weight=args.dense_weight, sentence_weight=args.sentence_weight, passage_tokens=args.passage_tokens
-    )
-    dataset = load_dataset(args.dataset, args.split)
-    queries = sample_queries(dataset.queries, args.limit_queries)
-    quiet = args.quiet or args.json
-    with tempfile.TemporaryDirectory(prefix="docqa-eval-") as tmp:
-        idx, build_s = build_index(
-            dataset, Path(tmp) / "index", settings, progress=None if quiet else _stderr_progress("indexing documents")
-        )
-        result = run_queries(
-            idx, dataset, queries, k=args.k, build_s=build_s,
-            progress=None if quiet else _stderr_progress("asking questions"),
-        )
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=1))
-    else:
-        label = (f"{result.dataset} (dense {result.dense_weight:g}, sentence {result.sentence_weight:g}, "
-                 f"{result.passage_tokens} tok)")
-        print(format_table([(label, result)]))
-        print(f"{result.documents} documents; build {result.build_s:.1f} s, search {result.search_s:.1f} s")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from .cli import main as cli_main  # the CLI owns the translation of errors into messages
-
-    sys.exit(cli_main(["eval", *sys.argv[1:]]))
+    lines = [line(head), line(["-" * w for w in widths])] + [line(c) for c in body]
+    scores = result.per_question
+    unanswerable = [s for s in scores if s.kind == UNANSWERABLE]
+    answerable = [s for s in scores if s.kind != UNANSWERABLE]
+    if unanswerable:
+        lines.append(f"unanswerable refused: {sum(not s.found for s in unanswerable)}/{len(unanswerable)} "
+                     f"({result.unanswerable_refused:.3f})")
+    lines.append(f"answerable refused: {sum(not s.found for s in answerable)}/{len(answerable)} "
+                 f"({result.answerable_refused:.3f})")
+    lines.append("hit: a citation with the gold document and, for PDFs, the gold page within its passage's pages; "
+                 "first/joined: the short answer's first quote / all quotes hold the answer "
+                 "(+cite: from a quote whose hit is such a citation)")
+    return "\n".join(lines)

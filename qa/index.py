@@ -1,6 +1,6 @@
 """The one public object: an index you add documents to and ask questions of.
 
-Flow: documents -> passages and vectors (ingest.py) -> a store (storage.py:
+Flow: documents -> passages and vectors (ingest.py) -> a store (qa.storage:
 the index folder, or Milvus when ``Settings.store_uri`` names one) -> hits
 and answers (answering.py). :class:`Index` is the facade over them: it
 decides what a change adds and removes and hands the store one commit. The
@@ -33,9 +33,8 @@ from .ingest import (
 )
 from .refusals import Refusal
 from .settings import Settings
-from .storage import Change, Storage, open_storage
-from .store import DocInfo, Manifest
-from .types import AddReport, Answer, Chunk, Document, Hit
+from .storage import Bm25Params, Change, DocInfo, Manifest, NewDocument, Store, View, open_store
+from .types import AddReport, Answer, Chunk, Document, Hit, Passage
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
 # ask for a rebuild instead of silently mixing two kinds of passages.
@@ -55,11 +54,11 @@ class Index:
     store that ``settings.store_uri`` names (see storage.py).
     """
 
-    def __init__(self, path: Path, settings: Settings, snapshot, embedder: Embedder | None,
-                 storage: Storage | None = None, *, rebuilding: bool = False):
+    def __init__(self, path: Path, settings: Settings, snapshot: View, embedder: Embedder | None,
+                 storage: Store | None = None, *, rebuilding: bool = False):
         self.path = path
         self.settings = settings
-        self._storage = storage if storage is not None else open_storage(settings, path)
+        self._storage = storage if storage is not None else open_store(settings, path)
         self._snap = snapshot
         self._embedder = embedder
         self._write_lock = threading.RLock()
@@ -67,7 +66,8 @@ class Index:
         # A rebuild writes a new index on top of nothing, whatever is stored
         # now, and stores nothing until its first commit (the old one answers meanwhile).
         self._rebuilding = rebuilding
-        self._expect = (snapshot.manifest.model, snapshot.manifest.backend, snapshot.manifest.chunking)
+        m = snapshot.manifest
+        self._expect = (m.model, m.backend, m.chunking, m.lexical)
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -91,10 +91,11 @@ class Index:
         model_name = embedder.name if embedder is not None else settings.model
         backend = getattr(embedder, "backend", "custom") if embedder is not None else settings.backend
         chunking = chunking_config(settings)
-        storage = open_storage(settings, path)
+        storage = open_store(settings, path)
+        lexical = storage.lexical_params(Bm25Params.of(settings)).as_dict()
         snap = None if rebuild else storage.load()
         if snap is not None:
-            problem = _mismatch(snap.manifest, storage.where, model_name, backend, chunking)
+            problem = _mismatch(snap.manifest, storage.where, model_name, backend, chunking, lexical)
             if problem:
                 raise IndexMismatchError(problem)
             if embedder is not None and embedder.dim != snap.manifest.dim:
@@ -107,13 +108,32 @@ class Index:
             embedder = load_embedder(settings)
         # The backend as the model runs it here ("onnx-int8" -> this CPU's variant).
         backend = getattr(embedder, "backend", backend)
-        snap = storage.create(Manifest(model_name, embedder.dim, chunking, backend=backend), reset=rebuild)
+        manifest = Manifest(model_name, embedder.dim, chunking, backend=backend, lexical=lexical)
+        snap = storage.create(manifest, reset=rebuild)
         return cls(path, settings, snap, embedder, storage, rebuilding=rebuild)
 
     @property
     def location(self) -> str:
         """Where the index is kept: its folder, or the Milvus store's URI."""
         return self._storage.where
+
+    @property
+    def store(self) -> Store:
+        """The store behind the index (qa.storage): for tools that look at it directly."""
+        return self._storage
+
+    def view(self) -> View:
+        """The latest committed state, read-only: its manifest, passages,
+        vectors, lexical index and sentence vectors (qa.storage.View)."""
+        return self._view()
+
+    def passages(self, doc_id: str) -> list[Passage]:
+        """The passages of one document, in text order."""
+        view = self._view()
+        info = view.manifest.documents.get(doc_id)
+        if info is None:
+            raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
+        return sorted((view.passages[i] for i in info.passage_ids), key=lambda p: p.start)
 
     @property
     def embedder(self) -> Embedder:
@@ -137,7 +157,7 @@ class Index:
 
     def _adopt(self, view) -> None:
         m = view.manifest
-        if (m.model, m.backend, m.chunking) != self._expect:
+        if (m.model, m.backend, m.chunking, m.lexical) != self._expect:
             raise IndexMismatchError(
                 f"the index at {self.location} was rebuilt by another process with model {m.model!r} "
                 f"({m.backend}) and chunking {m.chunking}; restart this program to use it"
@@ -372,43 +392,34 @@ class Index:
         if not plan.todo and not plan.gone and not touched and not self._rebuilding:
             return None
         manifest = snap.manifest.copy()
-        removed: set[int] = set()
-        for doc_id in plan.gone + [d.doc_id for d in plan.todo if d.doc_id in known]:
-            removed.update(manifest.documents.pop(doc_id).passage_ids)
-        passages, vectors, sentences, texts = {}, [], {}, []
+        dropped = [manifest.documents.pop(d) for d in plan.gone + [d.doc_id for d in plan.todo if d.doc_id in known]]
+        added = []
         for doc in plan.todo:
             if doc.doc_id in plan.moved:
                 # A renamed file takes over the passages and vectors of its old
                 # name: nothing is embedded again. Its vectors keep the old title
                 # as context; the lexical index is rebuilt with the new one.
-                olds = [snap.passages[i] for i in plan.moved[doc.doc_id].passage_ids]
+                olds = sorted((snap.passages[i] for i in plan.moved[doc.doc_id].passage_ids), key=lambda p: p.start)
                 chunks = [Chunk(p.start, p.end, p.text, p.sentences) for p in olds]
                 pids = [p.passage_id for p in olds]
                 vecs, sent_vecs = snap.vectors.reconstruct(pids), [snap.sentences.get(i) for i in pids]
             else:
                 chunks, vecs, sent_vecs = ready[(doc.doc_id, doc.sha256)]
-            ids = self._storage.new_ids(manifest, doc.doc_id, doc.sha256, len(chunks))
-            for p, v, sv in zip(to_passages(ids, doc, chunks), vecs, sent_vecs):
-                passages[p.passage_id] = p
-                vectors.append(v)
-                sentences[p.passage_id] = sv
-                texts.append(context(p.title, p.text, p.heading))
+            passages = to_passages([-1] * len(chunks), doc, chunks)  # the store gives the ids
             twins = [d.doc_id for d in manifest.documents.values() if d.sha256 == doc.sha256]
-            warnings = list(doc.warnings) + [f"same content as {t}" for t in twins]
+            twins += [n.info.doc_id for n in added if n.info.sha256 == doc.sha256]
             stat, digest = files.get(doc.doc_id, ([], ""))
-            manifest.documents[doc.doc_id] = DocInfo(
-                doc.doc_id, doc.title, doc.source, doc.sha256, ids, len(doc.text), origin_of(doc),
-                doc.format, len(doc.pages), warnings, list(stat), digest,
+            info = DocInfo(
+                doc.doc_id, doc.title, doc.source, doc.sha256, [], len(doc.text), origin_of(doc), doc.format,
+                len(doc.pages), list(doc.warnings) + [f"same content as {t}" for t in twins], list(stat), digest,
             )
+            texts = [context(p.title, p.text, p.heading) for p in passages]
+            added.append(NewDocument(info, passages, np.asarray(vecs, np.float32),
+                                     list(sent_vecs), texts))
         for doc_id in touched:  # read again but not changed: remember the new stat
             stat, digest = files[doc_id]
             manifest.documents[doc_id] = replace(manifest.documents[doc_id], file_stat=list(stat), file_hash=digest)
-        stacked = np.stack(vectors) if vectors else np.zeros((0, manifest.dim), np.float32)
-        pids = list(passages)
-        if pids != sorted(pids):  # hashed ids (Milvus): the store takes rows in id order
-            order = np.argsort(pids, kind="stable")
-            stacked, texts = stacked[order], [texts[i] for i in order]
-        return Change(manifest, removed, passages, stacked, sentences, texts)
+        return Change(manifest, dropped, added)
 
     def _embed(self, docs: list[Document], progress: Progress | None, embed: EmbedDocs | None, lenient: bool):
         """(Embedded by doc id, DocumentError by doc id for those that failed to chunk)."""
@@ -500,7 +511,7 @@ def _remembered(r: Refusal) -> str:
     return f"{r.message} (refused before; the file has not changed since)"
 
 
-def _mismatch(m: Manifest, where: str, model: str, backend: str, chunking: dict) -> str | None:
+def _mismatch(m: Manifest, where: str, model: str, backend: str, chunking: dict, lexical: dict) -> str | None:
     """Why an index with manifest ``m`` cannot be used with these settings; None when it can."""
     if m.model != model:
         return (f"the index at {where} was built with model {m.model!r}, but the configured model is "
@@ -512,6 +523,9 @@ def _mismatch(m: Manifest, where: str, model: str, backend: str, chunking: dict)
     if m.chunking != chunking:
         return (f"the index at {where} was built with chunking {m.chunking}, but the settings say "
                 f"{chunking}; run `qa index --rebuild`")
+    if m.lexical != lexical:
+        return (f"the index at {where} counted its BM25 terms with {m.lexical}, but the settings say "
+                f"{lexical}; run `qa index --rebuild` (or set QA_BM25_* back)")
     return None
 
 

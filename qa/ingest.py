@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from . import readers
-from .chunking import chunk_text
+from .chunking import chunk_text, line_of, line_starts
 from .documents import read_document
 from .embedding import Embedder
 from .errors import DocumentError
@@ -126,20 +126,6 @@ def page_at(doc: Document, offset: int) -> int | None:
     if not doc.pages:
         return None
     return max(1, bisect.bisect_right(doc.pages, offset))
-
-
-def line_starts(text: str) -> list[int]:
-    """Offset of each line's first character (line 1 starts at 0)."""
-    starts, pos = [0], text.find("\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
-    return starts
-
-
-def line_of(starts: list[int], offset: int) -> int:
-    """1-based line number of ``offset``, given :func:`line_starts` of the text."""
-    return bisect.bisect_right(starts, offset)
 
 
 def to_passages(ids: list[int], doc: Document, chunks: list[Chunk]) -> list[Passage]:

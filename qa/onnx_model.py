@@ -33,7 +33,7 @@ from .pooling import mean_pool, pool_spans
 
 # "onnx-int8-u8": unsigned int8 weights, right for any x86 CPU; "onnx-int8-s8":
 # signed ones, faster where the CPU has VNNI (see int8_backend_for_this_cpu).
-BACKENDS = ("onnx-int8-u8", "onnx-int8-s8", "onnx")
+RUNTIMES = ("onnx-int8-u8", "onnx-int8-s8", "onnx")  # the ONNX graphs this module runs (embedding.BACKENDS: the settings)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # One text per model run. The int8 graph quantises its activations with one
 # range per run, so a text's vector would depend on the texts run beside it
@@ -51,11 +51,12 @@ BATCH_JOB = 8
 # 2-core CPU: 1.3-1.5x the passages/s of one two-thread session (bench/RESULTS.md,
 # run 12), with the very same vectors: a text's vector does not depend on the
 # session's thread count (equal to the last bit on 240 SQuAD paragraphs;
-# tests/test_speed_parts.py checks it), as onnxruntime splits a product's rows,
+# tests/test_embedding.py checks it), as onnxruntime splits a product's rows,
 # not its sums, between threads. At most this many sessions, each holding its
 # own copy of the weights (~25 MB).
 MAX_BATCH_SESSIONS = 8
-# 2: fused operators and unsigned int8 weights (1: plain export, signed weights).
+# Bumped when the exported graph changes (now: fused operators, int8 weights
+# per CPU variant): a cached export of another version is made again.
 EXPORT_VERSION = 2
 # Encoders whose graph onnxruntime's "bert" optimiser knows how to fuse.
 _FUSABLE = ("bert", "roberta", "distilbert", "xlm-roberta", "electra")
@@ -275,8 +276,8 @@ class OnnxEmbedder:
     """Mean-pooled, L2-normalised vectors from an ONNX export of the model."""
 
     def __init__(self, name: str, folder: str | Path, backend: str, cache_dir: str | Path):
-        if backend not in BACKENDS:
-            raise ModelLoadError(f"unknown ONNX backend {backend!r}; use one of {', '.join(BACKENDS)} or torch")
+        if backend not in RUNTIMES:
+            raise ModelLoadError(f"unknown ONNX backend {backend!r}; use one of {', '.join(RUNTIMES)} or torch")
         folder = Path(folder)
         self.name = name
         self.backend = backend

@@ -100,21 +100,6 @@ def collapse(
     return [pool[i] for i in kept]
 
 
-# "Found or not" (Answer.confidence): the best cosine of the question and a
-# sentence, plus this much times the share of the question's content words in
-# the passage. A question whose words the documents do not hold (a name, a
-# subject of another text) is most often unanswerable: on SQuAD (half the
-# articles indexed) the unanswerable questions answered fall from 29% (the
-# sentence alone) to 17% at the same 3% of answerable ones refused
-# (bench/RESULTS.md, run 10).
-COVERAGE_WEIGHT = 0.2
-
-
-def confidence(sentence: float, coverage: float) -> float:
-    """How sure the hits answer: see COVERAGE_WEIGHT."""
-    return float(sentence) + COVERAGE_WEIGHT * float(coverage)
-
-
 # How a sentence scores as an answer, for the highlight and the short answer alike.
 LEXICAL_BONUS = 0.1  # per question term the sentence contains
 TYPE_BONUS = 0.1  # the sentence names the kind of thing asked for (qa/answertype.py)

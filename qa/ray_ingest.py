@@ -29,8 +29,8 @@ from .embedding import embed_passages, load_embedder, recorded_backend, runs_lik
 from .errors import DocumentError, IndexMismatchError, MissingExtraError, QAError
 from .ingest import Embedded, Progress, chunk_document, embed_documents, read_documents
 from .settings import Settings
-from .store import Manifest
-from .types import AddReport, Document
+from .storage import Manifest
+from .types import Document
 
 # Documents per map_batches call: enough passages for the model's own
 # length-sorted batches, small enough that a few slow documents do not hold
@@ -175,12 +175,3 @@ class _EmbedActor:
             "sha256": batch["sha256"],
             "result": [pickle.dumps(done.get(d.doc_id, refused.get(d.doc_id))) for d in docs],
         }
-
-
-def index_corpus(settings: Settings, address: str, rebuild: bool = False, progress: Progress | None = None) -> AddReport:
-    """``qa index --ray ADDRESS`` from Python: sync the settings' corpus
-    folder into their index, reading and embedding on Ray."""
-    connect(address)  # first, so a missing Ray or a wrong address fails before any model loads
-    from .index import Index  # the facade drives this module; imported here, not at the top, so there is no cycle
-
-    return Index.open(settings=settings, rebuild=rebuild).sync(progress=progress, ray_address=address)

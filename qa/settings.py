@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import SettingsError
-from .ranking import COVERAGE_WEIGHT
+from .confidence import COVERAGE_WEIGHT
 
 # The repository root when docqa runs from a checkout (the usual case: the README
 # installs it editable). Defaults are anchored here, not at the working directory,
@@ -87,12 +87,10 @@ class Settings:
     # 0: each sentence lies in exactly one passage. Passages are cut at sentence
     # ends, and a question is matched against each sentence alone as well as
     # against the whole passage (sentence_weight), so a sentence next to a cut
-    # is found as well as one in the middle; repeating boundary sentences only
-    # gave two copies to embed, rank, collapse and cite. Measured with
-    # bench/overlap.py (bench/RESULTS.md, run 14): 0 against the earlier 32,
-    # nDCG@10 SciFact 0.7472 -> 0.7516 (+0.0045 +- 0.0024 per claim), SQuAD (all
-    # 10,570 questions) 0.9250 -> 0.9276 (+0.0025 +- 0.0011), with 5% and 12%
-    # fewer passages; 64 was no better than 32.
+    # is found as well as one in the middle; repeating boundary sentences
+    # would give two copies to embed, rank, collapse and cite. bench/overlap.py
+    # measures it (bench/RESULTS.md, run 14): 0 ranks better than 32 or 64 on
+    # both development sets, with 5% and 12% fewer passages.
     overlap_tokens: int = field(
         default=0,
         metadata={"help": "Up to this many tokens of whole sentences are repeated between neighbouring passages "
@@ -101,19 +99,19 @@ class Settings:
     min_score: float = field(
         # Compared with Answer.confidence: the best cosine of the question and a
         # sentence of any candidate passage, plus 0.2 x the share of the
-        # question's content words in the first hit (qa.ranking.confidence).
+        # question's content words in the first hit (qa.confidence).
         # Calibrated by bench/notfound.py on SQuAD (half the articles indexed,
         # all 10,570 questions): it refuses 3.2% of answerable questions and
-        # answers 16.5% of unanswerable ones; 0.55 would be the 5% limit. At the
-        # same 3.2% refused, the best passage cosine (the rule before) answered
-        # 40.3%. SciFact claims, another domain, all answerable: 3.1% refused.
+        # answers 16.5% of unanswerable ones; 0.55 would be the 5% limit. Judged
+        # on the best passage cosine instead, 40.3% would be answered at the same
+        # 3.2% refused. SciFact claims, another domain, all answerable: 3.1% refused.
         default=0.52,
         metadata={
             "help": f"Below this score (the best question-sentence cosine plus {COVERAGE_WEIGHT:g} x the share "
             "of the question's words in the first passage) the answer is 'not found in the documents'."
         },
     )
-    # 0.75 with sentence_weight 0.6 and BM25's k1 0.9 / b 0.4 (lexical.K1): of
+    # 0.75 with sentence_weight 0.6 and BM25's k1 0.9 / b 0.4 (bm25_k1): of
     # the grid in bench/RESULTS.md (run 8), the setting whose smaller gain over
     # the two development sets (SciFact, SQuAD) is the largest.
     dense_weight: float = field(
@@ -131,6 +129,31 @@ class Settings:
             "help": "Share of the dense score taken from the passage's best-matching sentence; the "
             "rest is the whole passage's cosine. 0.0 ranks by passage vectors only."
         },
+    )
+    # Anserini's defaults rather than bm25s's (1.5, 0.75): passages are short
+    # and of similar length, so term frequency should saturate early and length
+    # count less (bench/RESULTS.md, run 7: nDCG@10 +0.008 SciFact, +0.007 SQuAD).
+    bm25_k1: float = field(
+        default=0.9,
+        metadata={"help": "BM25's k1: how fast a term's repeats in one passage stop counting. An index records "
+                  "it; changing it needs `qa index --rebuild`."},
+    )
+    bm25_b: float = field(
+        default=0.4,
+        metadata={"help": "BM25's b: how much a passage's length lowers its score (0 none, 1 fully). "
+                  "Recorded by the index, like bm25_k1."},
+    )
+    # A document's subject words (its title, which every passage carries as
+    # context, and the terms it keeps returning to) fill all of its passages;
+    # counted per passage, that burstiness made the very words that single a
+    # document out look common. Counted once per document (0), a collection of
+    # a few long documents would have almost no idf; the square root keeps the
+    # order within one document (bench/df_damping.py; bench/RESULTS.md, run 13).
+    bm25_df_damping: float = field(
+        default=0.5,
+        metadata={"help": "BM25 document frequency counts the k passages of one document that hold a term as "
+                  "k ** this (1: per passage, as Lucene; 0: once per document). The Milvus store counts per "
+                  "passage whatever this says. Recorded by the index, like bm25_k1."},
     )
     max_file_mb: float = field(
         default=50.0, metadata={"help": "Files larger than this are refused."}
@@ -153,7 +176,7 @@ class Settings:
         metadata={"help": "'user:password' to require a login on the chat page; empty: no login."},
     )
     read_only: bool = field(
-        default=False, metadata={"help": "Hide uploads and syncing in the chat: the corpus cannot change from the page."}
+        default=False, metadata={"help": "No uploads, syncing or removing from the chat page (refused at the server, not only hidden)."}
     )
     watch_interval_s: float = field(
         default=2.0, metadata={"help": "How often `--watch` checks the corpus folder for changes."}
@@ -205,6 +228,9 @@ class Settings:
 # field -> (lowest, highest) a setting may take; inf: no upper bound.
 _RANGES = {
     "dense_weight": (0.0, 1.0),
+    "bm25_k1": (0.0, math.inf),
+    "bm25_b": (0.0, 1.0),
+    "bm25_df_damping": (0.0, 1.0),
     "sentence_weight": (0.0, 1.0),
     "min_score": (-1.0, 1.0 + COVERAGE_WEIGHT),  # a cosine plus up to COVERAGE_WEIGHT (Answer.confidence)
     "passage_tokens": (16, math.inf),  # shorter than a short sentence is no passage
@@ -239,3 +265,19 @@ def _convert(type_name, raw: str):
     if name == "bool":
         return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table (variable, default, what it does): the README's, made from the fields."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for f in fields(Settings):
+        default = f.default
+        if isinstance(default, Path):
+            try:
+                default = default.relative_to(PROJECT_ROOT).as_posix() or "."
+            except ValueError:
+                default = str(default)
+        shown = "(empty)" if default == "" else f"`{default}`"
+        text = f.metadata.get("help", "").replace("|", "\\|")
+        rows.append(f"| `QA_{f.name.upper()}` | {shown} | {text} |")
+    return "\n".join(rows)

@@ -136,7 +136,7 @@ class Answer:
     # The score "found" was judged on, compared with Settings.min_score: the
     # best cosine of the question and any candidate passage's sentence, plus
     # COVERAGE_WEIGHT x the share of the question's content words in the first
-    # hit (qa.ranking.confidence).
+    # hit (qa.confidence).
     confidence: float = 0.0
 
 

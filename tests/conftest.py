@@ -3,49 +3,16 @@ bundled model for everything a user would see, and throw-away folders."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-import re
 import shutil
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 import qa
-
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "corpus" / "iran-orders-strike-on-israel-after-haniyeh-killing.txt"
-SEED_QUESTION = (
-    "Why is Iran getting triggered by the killing of the Hamas leader, "
-    "and does it indicate that Iran supports Hamas?"
-)
+from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED, FakeEmbedder, empty_milvus_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-class FakeEmbedder:
-    """Hashed bag of words: similar word sets give similar vectors. Counts calls."""
-
-    name = "fake-bow"
-    dim = 64
-    max_tokens = 40
-
-    def __init__(self):
-        self.embedded = 0
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def embed(self, texts):
-        self.embedded += len(texts)
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-            out[i, 0] += 1e-3  # no zero vectors
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 @pytest.fixture
@@ -129,19 +96,12 @@ def _store(request, folders, tmp_path):
     return folders.replace(store_uri=empty_milvus_server(request))
 
 
-def empty_milvus_server(request) -> str:
-    """URI of the session's real Milvus engine, with no docqa collections in it."""
-    uri = request.getfixturevalue("milvus_server")
-    from pymilvus import MilvusClient
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium, one per test module (browser tests only)."""
+    from playwright import sync_api as playwright_api
 
-    from qa import milvus_store
-
-    # Dedicated: pymilvus 3 shares one connection per URI and health-checks it
-    # with GetVersion after 30 s idle; this engine does not implement
-    # GetVersion, so a shared connection is torn down and re-made, which once
-    # failed in CI. Timeout generous: this machine is shared and busy.
-    client = MilvusClient(uri=uri, timeout=60, dedicated=True)
-    for name in (milvus_store.HEADER, milvus_store.DOCUMENTS, milvus_store.PASSAGES):
-        client.drop_collection(name)  # one server for the session: each test starts empty
-    client.close()
-    return uri
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

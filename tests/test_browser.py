@@ -3,106 +3,22 @@ subprocess over a throw-away corpus, and headless Chromium drives the page."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from conftest import empty_milvus_server
+from helpers import ANSWER_TIMEOUT_MS, SEED, SEED_QUESTION, empty_milvus_server, running_chat
 from playwright import sync_api as playwright_api  # noqa: E402 - a missing browser driver must fail, not skip
 
 expect = playwright_api.expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "corpus" / "iran-orders-strike-on-israel-after-haniyeh-killing.txt"
-SEED_QUESTION = (
-    "Why is Iran getting triggered by the killing of the Hamas leader, "
-    "and does it indicate that Iran supports Hamas?"
-)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-START_TIMEOUT_S = 180  # the model load alone takes ~15 s on a small machine
-ANSWER_TIMEOUT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_chat(base: Path, **extra_env):
-    """The chat over a corpus holding only the seed article, on a free port."""
-    corpus = base / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    port = _free_port()
-    env = dict(
-        os.environ,
-        QA_CORPUS_DIR=str(corpus), QA_INDEX_DIR=str(base / "index"),
-        QA_HOST="127.0.0.1", QA_PORT=str(port),
-        HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-        **extra_env,
-    )
-    log_path = base / "server.log"
-    # A file, not a pipe: nobody reads a pipe while the tests run, and a full one would block the server.
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ui.app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the chat exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the chat did not answer on {url} in {START_TIMEOUT_S}s:\n"
-                            + log_path.read_text(errors="replace"))
-            time.sleep(0.5)
-        yield SimpleNamespace(url=url, corpus=corpus, log=log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with running_chat(tmp_path_factory.mktemp("chat")) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import qa
 from qa.corpus import copy_into_corpus, corpus_files, import_file, safe_name
 from qa.errors import DocumentError
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """A writer killed (SIGKILL) at any point of a commit never corrupts the index:
 it reopens in the state before or after the change, and the change can be redone."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import qa
-from conftest import FakeEmbedder
+from helpers import FakeEmbedder
+
+pytestmark = pytest.mark.slow  # one child process per step of a commit: about 20 s
 
 # Evaluated here and in the child, so both know the two batches.
 BATCHES = (
@@ -28,9 +29,9 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {tests!r})
-    from conftest import FakeEmbedder
+    from helpers import FakeEmbedder
     import qa
-    from qa import store
+    from qa.storage.folder import snapshots as store
 
     index_dir, kill_at = sys.argv[1], int(sys.argv[2])
     {batches}
@@ -49,7 +50,7 @@ CHILD = textwrap.dedent(
     for name in ("_write", "_fsync_tree", "_fsync_dir", "_collect_garbage"):
         setattr(store, name, point(getattr(store, name)))
     store.VectorIndex.save = point(store.VectorIndex.save)
-    store.LexicalIndex.save = point(store.LexicalIndex.save)
+    store.TermFrequencies.save = point(store.TermFrequencies.save)
     store.os.rename = point(store.os.rename)
     store.os.replace = point(store.os.replace)
     idx.add_texts(list(after.values()), ids=list(after))

@@ -3,7 +3,7 @@
 import pytest
 
 import qa
-from conftest import SEED_QUESTION
+from helpers import SEED_QUESTION
 from qa.followup import conversation_context, is_follow_up
 
 

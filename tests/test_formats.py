@@ -13,24 +13,10 @@ from qa.documents import SUPPORTED_SUFFIXES, read_document
 from qa.errors import DocumentError
 from qa.ingest import heading_at, page_at
 
+from helpers import make_docx, make_pdf
+
 LIMIT = 50_000_000
 PAGE2 = "The copper kettle sings only on the second page."
-
-
-def make_pdf(path, pages: list[str], title: str | None = None, blank: tuple[int, ...] = ()):
-    """A text PDF, one string per page; page numbers in ``blank`` get no text."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=11)
-    if title:
-        pdf.set_title(title)
-    for number, text in enumerate(pages, start=1):
-        pdf.add_page()
-        if number not in blank:
-            pdf.multi_cell(0, 6, text)
-    path.write_bytes(bytes(pdf.output()))
-    return path
 
 
 def image_pdf(path, pages: int = 2):
@@ -260,27 +246,6 @@ def test_html_citation_names_the_nearest_heading(tmp_path, fake):
 
 
 # ------------------------------------------------------------------------ DOCX
-def make_docx(path):
-    import docx
-
-    d = docx.Document()
-    d.add_heading("Annual Report", level=0)
-    d.add_paragraph("This report covers the year in brief.")
-    d.add_heading("Results", level=1)
-    d.add_paragraph("Revenue grew by ten percent across all regions.")
-    table = d.add_table(rows=4, cols=3)
-    rows = [("Region", "Q1", "Q2"), ("North", "10", "12"), ("South", "7", "9"), ("Total", "", "38")]
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            table.cell(r, c).text = value
-    table.cell(3, 0).merge(table.cell(3, 1))  # "Total" spans two columns
-    d.add_paragraph("")  # empty paragraphs are skipped
-    d.add_heading("Outlook", level=2)
-    d.add_paragraph("Next year looks\tsteady.")
-    d.save(str(path))
-    return path
-
-
 def test_docx_paragraphs_headings_and_tables_in_order(tmp_path):
     doc = read_document(make_docx(tmp_path / "annual.docx"), "annual.docx", LIMIT)
     assert doc.format == "docx" and doc.title == "Annual Report"

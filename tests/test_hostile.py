@@ -22,24 +22,10 @@ from qa.documents import read_document
 from qa.errors import DocumentError
 from qa.readers import _client
 
-from test_formats import make_docx, make_pdf
+from helpers import make_docx, make_pdf, raw_pdf
 
 LIMIT = 50_000_000
 FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-
-
-def raw_pdf(objects: list[bytes]) -> bytes:
-    """A PDF from object bodies numbered 1, 2, ...; object 1 is the catalog."""
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def stream(data: bytes, flate: bool = False) -> bytes:
@@ -307,15 +293,19 @@ def test_parse_over_the_time_ceiling_is_skipped(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_really_slow_parse_is_killed_at_the_ceiling(tmp_path, monkeypatch):
-    # Half a million tiny text operations on one page: pypdf needs many seconds for them.
+    # Sixteen pages that share one content stream of half a million tiny text
+    # operations: the reader needs about half a second a page, many seconds in all.
     content = b"BT /F1 1 Tf 1 1 Td (ab) Tj ET\n" * 500_000
+    more = range(6, 21)
+    kids = b" ".join(b"%d 0 R" % n for n in (3, *more))
     path = tmp_path / "dense.pdf"
     path.write_bytes(raw_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, 1 + len(more)),
         page(2, 4, 5),
         stream(content, flate=True),
         FONT,
+        *[page(2, 4, 5) for _ in more],
     ]))
     baseline = ordinary_read_s(tmp_path)
     monkeypatch.setattr(readers, "PARSE_TIMEOUT_S", 1.0)

@@ -12,22 +12,12 @@ import numpy as np
 import pytest
 
 import qa
-from qa import store
+from qa.storage import locks
+from qa.storage.folder import snapshots as store
 from qa.errors import CorruptIndexError, EmptyQuestionError, IndexMismatchError, UnknownDocumentError
 
-DOCS = {
-    "tea": "Green tea comes from the leaves of Camellia sinensis. It is steamed or pan fired.",
-    "coffee": "Coffee beans are roasted seeds of the coffee plant. Espresso is brewed under pressure.",
-    "bikes": "A bicycle has two wheels and pedals. Gears let the rider climb steep hills.",
-}
+from helpers import DOCS, add_all, open_index
 
-
-def open_index(settings, embedder):
-    return qa.Index.open(settings=settings, embedder=embedder)
-
-
-def add_all(idx):
-    return idx.add_texts(list(DOCS.values()), ids=list(DOCS), titles=[k.title() for k in DOCS])
 
 
 def test_add_is_idempotent_and_replaces_changed_documents(store_settings, fake):
@@ -260,7 +250,7 @@ def test_rebuild_recovers_a_damaged_index(folders, fake):
 
 def test_a_second_writer_waits_then_gets_a_clear_error(store_settings, fake):
     idx = open_index(store_settings.replace(lock_timeout_s=0.3), fake)
-    with store.write_lock(store_settings.index_dir, 1.0):  # another writer (a separate lock file handle)
+    with locks.write_lock(store_settings.index_dir, 1.0):  # another writer (a separate lock file handle)
         with pytest.raises(qa.IndexLockedError, match="another process .* writing"):
             idx.add_texts(["Kites fly."], ids=["kites"])
     assert idx.add_texts(["Kites fly."], ids=["kites"]).added == ("kites",)

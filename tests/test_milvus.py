@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import qa
-from conftest import SEED, SEED_QUESTION, empty_milvus_server
-from test_index import DOCS, add_all, open_index
+from helpers import DOCS, SEED, SEED_QUESTION, add_all, empty_milvus_server, open_index, run_qa
 
 
 def test_an_unknown_store_uri_says_what_is_accepted(folders, fake):
@@ -41,7 +40,7 @@ def test_an_unreachable_server_is_a_clear_error(folders, fake):
 
 
 def test_passage_ids_are_content_hashes():
-    from qa.milvus_store import PassageIds, passage_id
+    from qa.storage.milvus.store import PassageIds, passage_id
 
     a = passage_id("doc.txt", "ab" * 32, 0)
     assert a == passage_id("doc.txt", "ab" * 32, 0) and 0 <= a < 2**63
@@ -92,7 +91,7 @@ def test_odd_document_ids_are_replaced_and_removed(milvus_settings, fake):
 
 
 def test_a_writer_that_dies_mid_commit_is_redone_by_the_next_sync(milvus_settings, fake, monkeypatch):
-    from qa.milvus_store import DOCUMENTS, PASSAGES
+    from qa.storage.milvus.store import DOCUMENTS, PASSAGES
 
     idx = open_index(milvus_settings, fake)
     add_all(idx)
@@ -141,7 +140,7 @@ def test_seed_question_gets_the_same_citations_as_the_embedded_store(store, seed
         assert [h.evidence.text for h in got.hits] == [h.evidence.text for h in want.hits]
         # Cosines are exact; BM25 comes from Milvus's own index, normalised before fusion.
         # Milvus counts document frequency per passage, the embedded store damps
-        # a document's repeats (qa.lexical.DF_DAMPING): on this one-document
+        # a document's repeats (Settings.bm25_df_damping): on this one-document
         # corpus that moves the lexical quarter of a fused score by up to ~0.03.
         assert np.allclose([h.explanation.dense for h in got.hits], [h.explanation.dense for h in want.hits], atol=1e-5)
         assert np.allclose([h.score for h in got.hits], [h.score for h in want.hits], atol=0.05)
@@ -150,7 +149,6 @@ def test_seed_question_gets_the_same_citations_as_the_embedded_store(store, seed
 @pytest.mark.slow
 def test_cli_with_a_milvus_store_uri(tmp_path):
     pytest.importorskip("pymilvus", reason="the Milvus store needs pymilvus: pip install 'docqa[milvus]'")
-    from test_retrieval import run_qa
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import qa
-from qa import milvus_import
-from qa.milvus_import import Column
-from test_index import DOCS, add_all, open_index
+from qa.storage.milvus import bulk as milvus_import
+from qa.storage.milvus.bulk import Column
+from helpers import DOCS, add_all, open_index
 
 COLUMNS = [Column("id", "INT64"), Column("doc_id", "VARCHAR"), Column("vector", "FLOAT_VECTOR"),
            Column("text", "VARCHAR"), Column("meta", "JSON")]
@@ -84,7 +84,7 @@ def answers(idx) -> list:
 @pytest.mark.parametrize("milvus_settings", ["milvus-server"], indirect=True)  # Lite ignores the setting
 def test_an_engine_without_import_gets_upserts_and_the_same_answers(milvus_settings, fake, tmp_path, monkeypatch,
                                                                      caplog):
-    from qa.milvus_store import PASSAGES
+    from qa.storage.milvus.store import PASSAGES
 
     folder = tmp_path / "import"
     folder.mkdir()
@@ -120,7 +120,7 @@ def test_the_engine_marks_bm25_as_a_function_output(milvus_settings, fake, tmp_p
     import pyarrow.parquet as pq
     from pymilvus import Collection
 
-    from qa.milvus_store import PASSAGES
+    from qa.storage.milvus.store import PASSAGES
 
     idx = open_index(milvus_settings, fake)
     add_all(idx)

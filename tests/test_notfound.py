@@ -3,7 +3,7 @@
 import pytest
 
 from qa.analysis import coverage
-from qa.ranking import COVERAGE_WEIGHT, confidence
+from qa.confidence import COVERAGE_WEIGHT, confidence
 
 PASSAGE = "Haniyeh, who was in Tehran for the inauguration of Iran's new president, was killed."
 

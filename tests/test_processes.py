@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from test_browser import ANSWER_TIMEOUT_MS, ROOT, browser, expect, running_chat  # noqa: F401 - browser is a fixture
+from helpers import ANSWER_TIMEOUT_MS, ROOT, running_chat
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import qa
-from conftest import ROOT, SEED, SEED_QUESTION
+from helpers import ROOT, SEED, SEED_QUESTION
 from qa import ray_ingest
 from qa.cli import main
 from qa.errors import IndexMismatchError, MissingExtraError
@@ -117,7 +117,7 @@ def test_ray_gives_the_same_passages_ids_vectors_and_citations(tmp_path, ray_loc
     # which texts were embedded beside it).
     monkeypatch.setattr(ray_ingest, "DOCS_PER_BATCH", 1)
     split = plain.replace(index_dir=tmp_path / "ray-split")
-    assert ray_ingest.index_corpus(split, "local") == report_a  # the Python entry point
+    assert qa.Index.open(settings=split).sync(ray_address="local") == report_a  # the Python entry point
     c = qa.Index.open(settings=split, embedder=real_embedder)
     _assert_same_index(a, c, atol=1e-6)
     assert [h.citation.label for h in c.answer(SEED_QUESTION).hits] == labels

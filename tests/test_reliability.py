@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 import qa
-from conftest import FakeEmbedder
-from qa import readers, store
+from helpers import FakeEmbedder
+from qa import readers
+from qa.storage import locks
+from qa.storage.folder import snapshots as store
 from qa.corpus import import_file
 from qa.errors import QAError, StorageFullError
 
@@ -273,7 +275,7 @@ def test_a_full_disk_is_one_line_loses_nothing_and_removal_still_works(small_dis
 def test_a_question_never_waits_for_a_sync(folders, fake):
     add_all(open_index(folders, fake))
     idx = open_index(folders.replace(lock_timeout_s=0.2), fake)
-    with store.sync_lock(folders.index_dir, 1.0) as held, store.write_lock(folders.index_dir, 1.0):
+    with locks.sync_lock(folders.index_dir, 1.0) as held, locks.write_lock(folders.index_dir, 1.0):
         assert held  # another process is syncing, and is writing its commit right now
         report = idx.sync(wait=False)
         assert report.notes and "another process is syncing" in report.notes[0]
@@ -383,7 +385,7 @@ def test_cli_ask_answers_while_another_process_syncs(tmp_path, real_embedder, mo
     monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("QA_LOCK_TIMEOUT_S", "0.2")
     (corpus / "new.txt").write_text(f"A new file {uuid.uuid4()} nobody synced yet.")
-    with store.sync_lock(index_dir, 1.0), store.write_lock(index_dir, 1.0):
+    with locks.sync_lock(index_dir, 1.0), locks.write_lock(index_dir, 1.0):
         code = cli.main(["ask", "what lights the harbour?"])
     out, err = capsys.readouterr()
     assert code == 0 and "harbour.txt" in out and "another process is syncing" in out

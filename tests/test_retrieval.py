@@ -1,13 +1,10 @@
 """Retrieval with the real bundled model and a real FAISS index: what a user sees."""
 
-import os
-import subprocess
-import sys
 
 import pytest
 
 import qa
-from conftest import ROOT, SEED, SEED_QUESTION
+from helpers import SEED, SEED_QUESTION, run_qa
 
 pytestmark = pytest.mark.slow
 
@@ -139,13 +136,6 @@ def test_retrieve_uses_the_default_index_over_the_corpus(tmp_path, monkeypatch):
     assert [h.citation.number for h in hits] == [1, 2]
     assert all(isinstance(h, qa.Hit) and h.doc_id == SEED.name for h in hits)
     assert any("Khamenei" in h.text for h in hits)
-
-
-def run_qa(*args, env_extra, input_text=None):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", **env_extra}
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
 
 
 def test_cli_index_ask_add_remove(tmp_path):

@@ -4,7 +4,7 @@ Every time Gradio is imported, each component class it defines reads its own
 source file, parses it and rewrites (or re-checks) a ``.pyi`` stub beside it
 (``gradio.component_meta.create_or_modify_pyi``). The stubs are for type
 checkers of Gradio's own developers; the running app never reads them. On
-this 2-core machine that pass was 2.2-2.4 s of a 4.9 s ``import gradio``.
+this 2-core machine that pass is 2.2-2.4 s of a 4.9 s ``import gradio``.
 
 :func:`import_gradio` imports Gradio with that one function replaced by a
 no-op, nothing else changed. If a Gradio release renames or drops it, the

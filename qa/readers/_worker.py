@@ -1,7 +1,7 @@
 """The parsing worker: a separate process that parses PDF, HTML and DOCX files.
 
 Started once by ``_client.py`` (``python -c`` with a stub ``qa`` package, so it
-imports only the readers: pypdf, python-docx, html.parser; not numpy, FAISS or
+imports only the readers and their parsers (PDF, python-docx, lxml); not numpy, FAISS or
 the model). It preloads the parsers, then answers one request at a time on
 stdin/stdout. On POSIX each request is parsed in a fresh ``fork()`` of the
 worker, under ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU``, and killed at the
@@ -31,7 +31,7 @@ from ._base import Limits
 
 _HEADER = struct.Struct(">Q")
 LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word .docx"}
-PACKAGES = {"pdf": "pypdf[crypto]", "html": "", "docx": "python-docx"}
+PACKAGES = {"pdf": "pypdfium2 pypdf[crypto]", "html": "", "docx": "python-docx"}
 _EXIT_MEMORY = 3
 _EXIT_FAILED = 4
 

@@ -3,9 +3,9 @@
 Tokenised by libxml2's HTML parser (lxml, already there for python-docx) as a
 stream of events, no tree: linear time on any input, tag soup repaired the way
 browsers do (implied end tags), no network, no scripts, only HTML character
-references expanded. The standard library's ``html.parser`` was the first
-choice, but before CPython's 2025 security fixes (3.11.7 here) it is quadratic
-on unclosed ``<`` constructs: 75 KB of ``if x<y then z.`` took 22 s.
+references expanded. Not the standard library's ``html.parser``: before
+CPython's 2025 security fixes (3.11.7 here) it is quadratic on unclosed ``<``
+constructs (75 KB of ``if x<y then z.``: 22 s).
 
 Navigation, headers, footers, sidebars, forms, scripts, styles and hidden
 elements are dropped; when the page marks its main content (``<main>``), only

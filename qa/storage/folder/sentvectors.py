@@ -1,9 +1,9 @@
 """Each passage's sentence vectors, made at index time, read at question time.
 
 They let the evidence step (which sentence of a hit answers best) run without
-a model call. Stored as int8 (unit vectors scaled by 127: cosine error below
-0.01, a quarter of float32's size) in one array, memory-mapped on load, so a
-large index costs only the rows questions actually touch.
+a model call. Stored as int8 (qa/storage/int8.py) in one array,
+memory-mapped on load, so a large index costs only the rows questions
+actually touch.
 """
 
 from __future__ import annotations
@@ -12,12 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCALE = 127.0
-
-
-def quantise(vectors: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(np.asarray(vectors, np.float32) * SCALE), -127, 127).astype(np.int8)
-
+from ..int8 import SCALE, quantise
 
 class SentenceVectors:
     """passage id -> int8 [sentences, dim]; immutable, changed by :meth:`changed`."""

@@ -6,16 +6,18 @@ Layout::
       CURRENT            name of the live snapshot, e.g. "gen-000007"
       gen-000007/
         manifest.json    format version, model, backend, dimension, chunking,
-                         documents, the segments it is made of, dead passage ids
+                         BM25 parameters, documents, the segments it is made
+                         of, dead passage ids
         segments.txt     the segment names alone, for garbage collection
       segments/
         seg-000003/      immutable once written (see segments.py)
           vectors.faiss  FAISS index (passage id -> unit vector)
           passages.jsonl one passage per line, in id order (memory-mapped)
           passages.idx.npy  id and byte span of each line
-          lexical/       term frequencies for BM25
+          lexical/       term frequencies for BM25, and the parameters they were counted with
           sentences/     int8 sentence vectors for the evidence step
-      .lock              held by the one process writing
+      .lock              held by the one process writing (qa/storage/locks.py)
+      .sync.lock         held by the one process syncing
 
 A commit writes its new segment (if any) into a temporary folder, fsyncs it
 and renames it into place, then does the same with the snapshot folder, then
@@ -29,100 +31,70 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import shutil
 import threading
-import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from .errors import CorruptIndexError, IndexLockedError, StorageFullError
-from .lexical import LexicalIndex
+from ...errors import CorruptIndexError, IndexMismatchError, StorageFullError
+from .. import FORMAT, FORMAT_VERSION, REBUILD_HINT, Bm25Params, DocInfo, Manifest
+from .bm25 import TermFrequencies
+from .passages import PassageTable
 from .segments import Segment, views
 from .sentvectors import SentenceVectors
-from .passages import PassageTable
 from .vectors import VectorIndex
 
-FORMAT = "docqa-index"
-FORMAT_VERSION = 3  # 2: sentence vectors and the embedding backend; 3: segments
-REBUILD_HINT = "run `qa index --rebuild` to rebuild it from the corpus folder"
-
 
 @dataclass
-class DocInfo:
-    """What the manifest records of one document."""
+class FolderState:
+    """What the folder store adds to the manifest: which segments hold the
+    passages, which of their passages are dead, and the next free numbers."""
 
-    doc_id: str
-    title: str
-    source: str
-    sha256: str
-    passage_ids: list[int]
-    chars: int
-    origin: str = "text"  # "corpus": owned by sync; "file" or "text": added by hand
-    format: str = "text"
-    pages: int = 0
-    warnings: list[str] = field(default_factory=list)
-    # A corpus file when read: [size, mtime_ns, ctime_ns, inode] (corpus.file_stat) and its bytes' hash.
-    file_stat: list[int] = field(default_factory=list)
-    file_hash: str = ""
-
-
-@dataclass
-class Manifest:
-    """The index's description of itself; validated on every open."""
-
-    model: str
-    dim: int
-    chunking: dict
-    documents: dict[str, DocInfo] = field(default_factory=dict)
-    next_id: int = 0
-    backend: str = ""  # how the model ran ("onnx-int8", "torch", ...): questions must run the same way
     segments: list[str] = field(default_factory=list)  # oldest first
     dead: list[int] = field(default_factory=list)  # removed passage ids still stored in a segment
+    next_id: int = 0
     next_segment: int = 0
-    format: str = FORMAT
-    version: int = FORMAT_VERSION
 
-    def copy(self) -> "Manifest":
-        """A copy to build the next commit on. DocInfo objects are shared:
-        they are replaced, never changed, once in a manifest."""
-        return replace(
-            self, chunking=dict(self.chunking), documents=dict(self.documents), segments=list(self.segments),
-            dead=list(self.dead),
-        )
+    def copy(self) -> "FolderState":
+        return FolderState(list(self.segments), list(self.dead), self.next_id, self.next_segment)
 
-    def to_json(self) -> str:
-        # Built by hand, not with asdict (a deep copy): this runs on every commit.
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "documents"}
-        data["documents"] = {
-            k: {**vars(d), "passage_ids": _runs(d.passage_ids)} for k, d in self.documents.items()
-        }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
-    @classmethod
-    def from_json(cls, raw: str, where: Path) -> "Manifest":
-        try:
-            data = json.loads(raw)
-            if data.get("format") != FORMAT:
-                raise CorruptIndexError(f"{where} is not a docqa index; {REBUILD_HINT}")
-            if data.get("version") != FORMAT_VERSION:
-                raise CorruptIndexError(
-                    f"{where} has index format version {data.get('version')}, this docqa reads "
-                    f"version {FORMAT_VERSION}; {REBUILD_HINT}"
-                )
-            docs = {}
-            for k, v in data.pop("documents").items():
-                v["passage_ids"] = [i for a, b in v["passage_ids"] for i in range(a, b)]
-                docs[k] = DocInfo(**v)
-            return cls(documents=docs, **data)
-        except CorruptIndexError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise CorruptIndexError(f"{where} is damaged ({exc}); {REBUILD_HINT}") from exc
+def manifest_json(manifest: Manifest, state: FolderState) -> str:
+    """manifest.json: the format, the manifest, and the folder's state."""
+    # Built by hand, not with asdict (a deep copy): this runs on every commit.
+    data = {"format": FORMAT, "version": FORMAT_VERSION}
+    data.update({f.name: getattr(manifest, f.name) for f in fields(manifest) if f.name != "documents"})
+    data["documents"] = {k: {**vars(d), "passage_ids": _runs(d.passage_ids)} for k, d in manifest.documents.items()}
+    data.update(vars(state))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def read_manifest(raw: str, where: Path) -> tuple[Manifest, FolderState]:
+    """The manifest and state of a manifest.json; CorruptIndexError naming the fix when it is not one."""
+    try:
+        data = json.loads(raw)
+        if data.get("format") != FORMAT:
+            raise CorruptIndexError(f"{where} is not a docqa index; {REBUILD_HINT}")
+        if data.get("version") != FORMAT_VERSION:
+            raise CorruptIndexError(
+                f"{where} has index format version {data.get('version')}, this docqa reads "
+                f"version {FORMAT_VERSION}; {REBUILD_HINT}"
+            )
+        docs = {}
+        for k, v in data.pop("documents").items():
+            v["passage_ids"] = [i for a, b in v["passage_ids"] for i in range(a, b)]
+            docs[k] = DocInfo(**v)
+        state = FolderState(**{f.name: data.pop(f.name) for f in fields(FolderState)})
+        data.pop("format"), data.pop("version")
+        return Manifest(documents=docs, **data), state
+    except CorruptIndexError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CorruptIndexError(f"{where} is damaged ({exc}); {REBUILD_HINT}") from exc
 
 
 def _runs(ids: list[int]) -> list[list[int]]:
@@ -139,13 +111,14 @@ def _runs(ids: list[int]) -> list[list[int]]:
 
 
 class Snapshot:
-    """One consistent state of the index, as read from or written to disk."""
+    """One consistent state of the index, as read from or written to disk (a :class:`qa.storage.View`)."""
 
-    def __init__(self, manifest: Manifest, segments: list[Segment], generation: int = 0):
+    def __init__(self, manifest: Manifest, state: FolderState, segments: list[Segment], generation: int = 0):
         self.manifest = manifest
+        self.state = state
         self.segments = segments
         self.generation = generation
-        v = views(segments, frozenset(manifest.dead))
+        v = views(segments, frozenset(state.dead), Bm25Params.from_dict(manifest.lexical))
         # Read views over all segments, dead passages hidden.
         self.passages, self.vectors, self.lexical, self.sentences = v.passages, v.vectors, v.lexical, v.sentences
 
@@ -186,16 +159,17 @@ def load(index_dir: Path) -> Snapshot | None:
 def _load(index_dir: Path, gen: int) -> Snapshot:
     folder = index_dir / _gen_name(gen)
     try:
-        manifest = Manifest.from_json((folder / "manifest.json").read_text("utf-8"), index_dir)
-        segments = [_load_segment(index_dir, name, manifest.dim) for name in manifest.segments]
-    except CorruptIndexError:
+        manifest, state = read_manifest((folder / "manifest.json").read_text("utf-8"), index_dir)
+        params = Bm25Params.from_dict(manifest.lexical)
+        segments = [_load_segment(index_dir, name, manifest.dim, params) for name in state.segments]
+    except (CorruptIndexError, IndexMismatchError):
         raise
     except Exception as exc:  # FAISS, numpy, scipy and json each raise their own types
         raise CorruptIndexError(f"index at {index_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
-    snap = Snapshot(manifest, segments, gen)
+    snap = Snapshot(manifest, state, segments, gen)
     expected = np.fromiter((pid for d in manifest.documents.values() for pid in d.passage_ids), np.int64)
     stored = np.concatenate([s.passages.ids for s in segments]) if segments else np.zeros(0, np.int64)
-    live = np.setdiff1d(stored, np.asarray(manifest.dead, np.int64))
+    live = np.setdiff1d(stored, np.asarray(state.dead, np.int64))
     if len(live) != len(expected) or not np.array_equal(live, np.sort(expected)):
         raise CorruptIndexError(
             f"index at {index_dir} is inconsistent ({len(snap.passages)} live passages, "
@@ -204,7 +178,7 @@ def _load(index_dir: Path, gen: int) -> Snapshot:
     return snap
 
 
-def _load_segment(index_dir: Path, name: str, dim: int) -> Segment:
+def _load_segment(index_dir: Path, name: str, dim: int, params: Bm25Params) -> Segment:
     folder = index_dir / "segments" / name
     key = (str(index_dir.resolve()), name)
     with _loaded_lock:
@@ -213,7 +187,7 @@ def _load_segment(index_dir: Path, name: str, dim: int) -> Segment:
     if seg is not None and getattr(seg, "stamp", None) == _stamp(folder):
         return seg
     vectors = VectorIndex.load(folder / "vectors.faiss", dim)
-    lexical = LexicalIndex.load(folder / "lexical")
+    lexical = TermFrequencies.load(folder / "lexical", params)
     sentences = SentenceVectors.load(folder / "sentences", dim)
     passages = PassageTable.open(folder)
     if not (len(vectors) == len(passages) == len(lexical) == len(sentences)):
@@ -321,9 +295,9 @@ def _save(index_dir: Path, snap: Snapshot, new: list[Segment]) -> int:
     tmp = index_dir / f".tmp-{_gen_name(gen)}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    _write(tmp / "manifest.json", snap.manifest.to_json())
+    _write(tmp / "manifest.json", manifest_json(snap.manifest, snap.state))
     # The segment names again, alone: garbage collection reads them without parsing the manifest.
-    _write(tmp / "segments.txt", "".join(f"{n}\n" for n in snap.manifest.segments))
+    _write(tmp / "segments.txt", "".join(f"{n}\n" for n in snap.state.segments))
     _fsync_tree(tmp)
     final = index_dir / _gen_name(gen)
     shutil.rmtree(final, ignore_errors=True)  # a leftover of a crash after rename, never live
@@ -433,46 +407,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextlib.contextmanager
-def write_lock(index_dir: Path, timeout: float):
-    """Hold the index's writer lock (only while a commit is written); other
-    writers wait, then get a clear error."""
-    with _flock(index_dir / ".lock", timeout) as held:
-        if not held:
-            raise IndexLockedError(
-                f"another process has been writing to {index_dir} for over {timeout:.0f}s; "
-                "wait for it to finish (or stop it) and try again"
-            )
-        yield
-
-
-@contextlib.contextmanager
-def sync_lock(index_dir: Path, timeout: float):
-    """Held for the whole of a sync (reading, embedding and committing the
-    corpus folder), so that two syncs of one index do not do the same work
-    twice; yields False when another process held it for ``timeout`` seconds
-    (0: do not wait). Writers take :func:`write_lock` only to commit."""
-    with _flock(index_dir / ".sync.lock", timeout) as held:
-        yield held
-
-
-@contextlib.contextmanager
-def _flock(path: Path, timeout: float):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+")
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.05)
-        yield True
-    finally:
-        fh.close()  # closing releases the lock

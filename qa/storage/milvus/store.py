@@ -44,7 +44,7 @@ leaves the registry as it was, so the next sync does the change again (the
 same ids: nothing is duplicated, and what it had left is deleted).
 
 With ``QA_STORE_IMPORT_DIR`` set and a Milvus server (not Lite), a commit of
-``milvus_import.IMPORT_ROWS`` new passages or more loads them with the
+``bulk.IMPORT_ROWS`` new passages or more loads them with the
 server's bulk import (Parquet files in that folder) in place of the upserts;
 the same order follows, and import deletes the ids before inserting them, so
 a commit done again still duplicates nothing. A server without import gets
@@ -56,22 +56,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import socket
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from . import milvus_import, store
-from .errors import CorruptIndexError, ImportUnsupportedError, QAError, StoreError
-from .analysis import terms
-from .lexical import K1, B
-from .milvus_import import quote
-from .sentvectors import SCALE, quantise
-from .settings import Settings
-from .store import DocInfo, Manifest, FORMAT, FORMAT_VERSION
-from .types import Passage
+from ...analysis import terms
+from ...errors import CorruptIndexError, ImportUnsupportedError, QAError, StoreError
+from ...settings import Settings
+from ...types import Passage
+from .. import FORMAT, FORMAT_VERSION, Bm25Params, Change, DocInfo, Manifest, locks
+from ..int8 import SCALE, quantise
+from . import bulk
+from .bulk import quote
 
 PASSAGES, DOCUMENTS, HEADER = "docqa_passages", "docqa_documents", "docqa_index"
 INSTALL_HINT = "pip install 'docqa[milvus]'"
@@ -80,6 +82,7 @@ STRONG = "Strong"
 BATCH = 256  # rows per insert or delete request (each row carries a few kB)
 MAX_VARCHAR = 65_535  # bytes: Milvus's largest VARCHAR
 HNSW = {"M": 16, "efConstruction": 200}
+CONNECT_ATTEMPTS = 3  # a server, before "cannot open"
 CACHE_ROWS = 8192  # passage rows kept in memory (a question touches at most ~130)
 _ROW_FIELDS = ["doc_id", "vector", "text", "meta", "sentences"]
 _DOC_FIELDS = ["doc_id", "sha256", "info"]
@@ -117,8 +120,19 @@ class PassageIds(Sequence):
         return passage_id(*self._key, i % self._n)
 
 
-class MilvusStorage:
-    """The :class:`storage.Storage` kept in a Milvus server or a Milvus Lite file."""
+def _listening(uri: str) -> bool:
+    """Whether something accepts TCP connections at a server URI's host and port."""
+    try:
+        parts = urlsplit(uri if "://" in uri else f"http://{uri}")
+        port = parts.port or (443 if parts.scheme == "https" else 19530)
+        socket.create_connection((parts.hostname or "localhost", port), timeout=2).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+class MilvusStore:
+    """The :class:`qa.storage.Store` kept in a Milvus server or a Milvus Lite file."""
 
     def __init__(self, uri: str, path: Path, settings: Settings):
         pymilvus = _pymilvus()
@@ -127,17 +141,31 @@ class MilvusStorage:
         self.path = path  # the local writer lock lives here, as for the embedded store
         self._lock_timeout_s = settings.lock_timeout_s
         self._dt, self._fn = pymilvus.DataType, pymilvus
-        try:
-            if self._lite:  # Milvus Lite: a local file, created with its folder
-                Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.client = pymilvus.MilvusClient(uri=uri, timeout=20)
-        except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
-            raise StoreError(f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI") from exc
+        self.client = self._connect(pymilvus, uri)
         self.cache = _RowCache()
         # Milvus Lite has no bulk import, and reads no files for it: the setting is for servers.
         folder = settings.store_import_dir.strip()
-        self._import_dir = milvus_import.check_folder(folder) if folder and not self._lite else None
+        self._import_dir = bulk.check_folder(folder) if folder and not self._lite else None
         self._import_alias = None
+
+    def _connect(self, pymilvus, uri: str):
+        # A busy server may refuse a new connection for a moment (gRPC GOAWAY
+        # while it throttles another client's keepalive pings): a server that
+        # accepts TCP connections is asked CONNECT_ATTEMPTS times, a second
+        # apart and more, before the store gives up. A port nobody listens on
+        # is not asked again: that error should come at once.
+        attempts = 1 if self._lite else CONNECT_ATTEMPTS
+        for attempt in range(attempts):
+            try:
+                if self._lite:  # Milvus Lite: a local file, created with its folder
+                    Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                return pymilvus.MilvusClient(uri=uri, timeout=20)
+            except Exception as exc:  # pymilvus raises its own types, and OSError for a bad Lite path
+                if attempt + 1 == attempts or not _listening(uri):
+                    raise StoreError(
+                        f"cannot open the Milvus store at {uri} ({exc}); start the server or fix QA_STORE_URI"
+                    ) from exc
+                time.sleep(attempt + 1)
 
     # ------------------------------------------------------------ the seam
     def load(self) -> "MilvusView | None":
@@ -151,9 +179,17 @@ class MilvusStorage:
             return None  # created but never finished: start over
         manifest = Manifest(
             header["model"], header["dim"], header["chunking"], backend=header["backend"],
-            documents=self._documents(),
+            documents=self._documents(), lexical=header["lexical"],
         )
         return MilvusView(self, manifest, header["generation"])
+
+    def has_index(self) -> bool:
+        return all(self.client.has_collection(n) for n in (HEADER, DOCUMENTS, PASSAGES))
+
+    def lexical_params(self, wanted: Bm25Params) -> Bm25Params:
+        """Milvus's BM25 function takes k1 and b, but counts document
+        frequency per passage: it cannot damp a document's repeats (df_damping 1)."""
+        return Bm25Params(wanted.k1, wanted.b, 1.0, wanted.analyzer)
 
     def create(self, manifest: Manifest, *, reset: bool) -> "MilvusView":
         # Nothing usable is stored when this is called (load gave None, or a
@@ -163,7 +199,7 @@ class MilvusStorage:
                 if self.client.has_collection(name):
                     self.client.drop_collection(name)
             try:
-                self._create_collections(manifest.dim)
+                self._create_collections(manifest.dim, Bm25Params.from_dict(manifest.lexical))
             except self._fn.MilvusException as exc:
                 raise StoreError(
                     f"the Milvus store at {self.where} cannot create docqa's collections ({exc}); docqa needs "
@@ -176,10 +212,10 @@ class MilvusStorage:
     def lock(self):
         # Serialises the writers of this machine; writers on several machines
         # must take turns themselves (Milvus has no transactions to do it).
-        return store.write_lock(self.path, self._lock_timeout_s)
+        return locks.write_lock(self.path, self._lock_timeout_s)
 
     def sync_lock(self, timeout: float):
-        return store.sync_lock(self.path, timeout)
+        return locks.sync_lock(self.path, timeout)
 
     def latest(self, view: "MilvusView") -> "MilvusView":
         header = self._header()
@@ -187,35 +223,38 @@ class MilvusStorage:
             return view
         return self.load()
 
-    def new_ids(self, manifest: Manifest, doc_id: str, sha256: str, n: int) -> list[int]:
-        return [passage_id(doc_id, sha256, i) for i in range(n)]
-
-    def commit(self, view: "MilvusView", change) -> "MilvusView":
+    def commit(self, view: "MilvusView", change: Change) -> "MilvusView":
         c = self.client
-        rows = [
-            self._row(pid, p, change.vectors[n], change.sentences[pid], change.texts[n])
-            for n, (pid, p) in enumerate(sorted(change.passages.items()))
-        ]
+        manifest = change.manifest
+        rows, written = [], set()
+        for new in change.added:
+            # Ids hash the content: writing a document again overwrites instead of duplicating.
+            ids = PassageIds(new.info.doc_id, new.info.sha256, len(new.passages))
+            manifest.documents[new.info.doc_id] = replace(new.info, passage_ids=ids)
+            for pid, p, v, sv, t in zip(ids, new.passages, new.vectors, new.sentences, new.texts):
+                rows.append(self._row(pid, replace(p, passage_id=pid), v, sv, t))
+                written.add(pid)
+        rows.sort(key=lambda r: r["id"])  # the engine's segments fill in id order
         if not self._imported(rows):
             for i in range(0, len(rows), BATCH):
                 c.upsert(PASSAGES, rows[i : i + BATCH])
-        old, new = view.manifest.documents, change.manifest.documents
+        old, new_docs = view.manifest.documents, manifest.documents
         # Every stored passage of a replaced or removed document goes, found by
         # doc_id: that also catches those a writer that died mid-commit left.
-        stale_docs = [k for k, d in old.items() if k not in new or new[k].sha256 != d.sha256]
-        stale = set(change.removed)
+        stale_docs = [k for k, d in old.items() if k not in new_docs or new_docs[k].sha256 != d.sha256]
+        stale = {pid for d in change.dropped for pid in d.passage_ids}
         for i in range(0, len(stale_docs), BATCH):
             expr = f"doc_id in [{', '.join(map(quote, stale_docs[i : i + BATCH]))}]"
             stale.update(int(r["id"]) for r in c.query(PASSAGES, filter=expr, output_fields=["id"],
                                                        consistency_level=STRONG))
-        gone = sorted(stale - set(change.passages))
+        gone = sorted(stale - written)
         for i in range(0, len(gone), BATCH):
             c.delete(PASSAGES, ids=gone[i : i + BATCH])
         # The registry last: until it changes, a crashed commit is redone by the next sync.
-        docs = [_doc_row(d) for k, d in new.items() if old.get(k) is not d]
+        docs = [_doc_row(d) for k, d in new_docs.items() if old.get(k) is not d]
         for i in range(0, len(docs), BATCH):
             c.upsert(DOCUMENTS, docs[i : i + BATCH])
-        gone_docs = [k for k in old if k not in new]
+        gone_docs = [k for k in old if k not in new_docs]
         for i in range(0, len(gone_docs), BATCH):
             # A filter we quote ourselves: pymilvus 3.0 does not escape string ids for delete(ids=...).
             c.delete(DOCUMENTS, filter=f"doc_id in [{', '.join(map(quote, gone_docs[i : i + BATCH]))}]")
@@ -226,24 +265,24 @@ class MilvusStorage:
             # segments itself and merges small flushed ones, so it is left alone.
             c.flush(PASSAGES)
         generation = view.generation + 1
-        self._write_header(change.manifest, generation)
-        return MilvusView(self, change.manifest, generation)
+        self._write_header(manifest, generation)
+        return MilvusView(self, manifest, generation)
 
     def _imported(self, rows: list[dict]) -> bool:
         """Whether ``rows`` went in through the server's bulk import; False: the caller upserts them."""
-        if self._import_dir is None or len(rows) < milvus_import.IMPORT_ROWS:
+        if self._import_dir is None or len(rows) < bulk.IMPORT_ROWS:
             return False
         if self._import_alias is None:
             # The import calls live in pymilvus's connection registry, not on MilvusClient.
             try:
                 # Named by the URI: pymilvus keeps aliases for the process, and refuses
                 # one that already names another server.
-                self._import_alias = milvus_import.connect(f"docqa-import {self.where}", self.where)
+                self._import_alias = bulk.connect(f"docqa-import {self.where}", self.where)
             except Exception as exc:  # pymilvus's own types, as in __init__
                 raise StoreError(f"cannot open the Milvus store at {self.where} for a bulk import ({exc}); "
                                  "start the server, or unset QA_STORE_IMPORT_DIR to write with upserts") from exc
         try:
-            milvus_import.bulk_import(self._import_alias, PASSAGES, rows, self._import_dir)
+            bulk.bulk_import(self._import_alias, PASSAGES, rows, self._import_dir)
         except ImportUnsupportedError as exc:
             log.warning("%s", exc)
             self._import_dir = None  # asked once: this server will not learn it while we run
@@ -251,7 +290,7 @@ class MilvusStorage:
         return True
 
     # --------------------------------------------------------------- schema
-    def _create_collections(self, dim: int) -> None:
+    def _create_collections(self, dim: int, params: Bm25Params) -> None:
         c, dt = self.client, self._dt
         s = c.create_schema(auto_id=False, enable_dynamic_field=False)
         s.add_field("id", dt.INT64, is_primary=True)
@@ -269,14 +308,15 @@ class MilvusStorage:
             input_field_names=["terms"], output_field_names=["bm25"],
         ))
         try:
-            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("HNSW"), consistency_level=STRONG)
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("HNSW", params),
+                                consistency_level=STRONG)
         except self._fn.MilvusException as exc:
             # Milvus Lite 2.5 (the C++ core in local mode) knows only FLAT,
             # IVF_FLAT and AUTOINDEX: let the engine pick its own.
             if "index type" not in str(exc).lower():
                 raise
             c.drop_collection(PASSAGES)
-            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("AUTOINDEX"),
+            c.create_collection(PASSAGES, schema=s, index_params=self._passage_indexes("AUTOINDEX", params),
                                 consistency_level=STRONG)
         for name, key in ((DOCUMENTS, "doc_id"), (HEADER, "id")):
             # Milvus wants a vector field in every collection: a constant one here.
@@ -292,17 +332,18 @@ class MilvusStorage:
             ix.add_index("pad", index_type="FLAT", metric_type="IP")
             c.create_collection(name, schema=s, index_params=ix, consistency_level=STRONG)
 
-    def _passage_indexes(self, kind: str):
+    def _passage_indexes(self, kind: str, params: Bm25Params):
         ix = self.client.prepare_index_params()
         ix.add_index("vector", index_type=kind, metric_type="IP", params=HNSW if kind == "HNSW" else {})
         ix.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                     params={"bm25_k1": K1, "bm25_b": B})
+                     params={"bm25_k1": params.k1, "bm25_b": params.b})
         ix.add_index("doc_id", index_type="INVERTED")
         return ix
 
     def _write_header(self, manifest: Manifest, generation: int) -> None:
         info = {"format": FORMAT, "version": FORMAT_VERSION, "model": manifest.model, "dim": manifest.dim,
-                "chunking": manifest.chunking, "backend": manifest.backend, "generation": generation}
+                "chunking": manifest.chunking, "backend": manifest.backend, "lexical": manifest.lexical,
+                "generation": generation}
         self.client.upsert(HEADER, [{"id": 0, "info": info, "pad": [1.0, 0.0]}])
 
     def _header(self) -> dict | None:
@@ -407,7 +448,7 @@ class _RowCache:
 class MilvusView:
     """One state of the registry, with read views that ask Milvus (same attributes as store.Snapshot)."""
 
-    def __init__(self, storage: MilvusStorage, manifest: Manifest, generation: int):
+    def __init__(self, storage: MilvusStore, manifest: Manifest, generation: int):
         self.manifest, self.generation = manifest, generation
         self.passages = _Passages(storage, manifest)
         self.vectors = _Vectors(storage, manifest.dim)
@@ -416,7 +457,7 @@ class MilvusView:
 
 
 class _Passages(Mapping):
-    def __init__(self, storage: MilvusStorage, manifest: Manifest):
+    def __init__(self, storage: MilvusStore, manifest: Manifest):
         self._storage, self._manifest = storage, manifest
         self._len = sum(len(d.passage_ids) for d in manifest.documents.values())
 
@@ -432,7 +473,7 @@ class _Passages(Mapping):
 
 
 class _Vectors:
-    def __init__(self, storage: MilvusStorage, dim: int):
+    def __init__(self, storage: MilvusStore, dim: int):
         self._storage, self.dim = storage, dim
         self.kind = "milvus"  # HNSW, or the engine's AUTOINDEX
 
@@ -462,7 +503,7 @@ class _Vectors:
 
 
 class _Sentences:
-    def __init__(self, storage: MilvusStorage):
+    def __init__(self, storage: MilvusStore):
         self._storage = storage
 
     def get(self, pid: int) -> np.ndarray:
@@ -487,7 +528,7 @@ class _Query:
 class _Lexical:
     """BM25 through Milvus's full-text search, with the embedded Bm25's scores/top/lookup verbs."""
 
-    def __init__(self, storage: MilvusStorage):
+    def __init__(self, storage: MilvusStore):
         self._storage = storage
 
     def scores(self, query: str) -> _Query | None:

@@ -1,17 +1,19 @@
 """The lexical side of hybrid search: BM25 over stemmed, stopword-free terms.
 
 Scoring is bm25s's Lucene variant (the same formula, checked against bm25s
-in the tests, with k1 0.9 and b 0.4, see K1), but computed at question time from stored term
-frequencies rather than from precomputed per-term scores. That is what lets
-an index be made of segments: a new document goes into a small new segment,
-and the collection-wide statistics (document count, average length, document
+in the tests), but computed at question time from stored term frequencies
+rather than from precomputed per-term scores. That is what lets an index be
+made of segments: a new document goes into a small new segment, and the
+collection-wide statistics (document count, average length, document
 frequency) are summed over the segments when a question is asked, so adding
 one document never rebuilds the BM25 index of the others. Removed passages
 are masked out; like Lucene's deleted documents, they still count in the
 statistics until their segment is merged.
 
-One departure from Lucene: a term's document frequency counts a document's
-passages that hold it sublinearly (DF_DAMPING), not one by one; see there.
+One departure from Lucene: a term's document frequency counts the k passages
+of one document that hold it as k ** df_damping, not k (qa.settings has why).
+Each segment saves the parameters it was counted with (``params.json``: k1,
+b, df_damping, the analyzer) and is read only with the same ones.
 """
 
 from __future__ import annotations
@@ -22,32 +24,14 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from .analysis import terms
+from ...analysis import terms
+from ...errors import IndexMismatchError
+from .. import REBUILD_HINT, Bm25Params
 
-# Anserini's defaults rather than bm25s's (1.5, 0.75): passages are short and
-# of similar length, so term frequency should saturate early and length count
-# less. Measured with exhaustive hybrid scoring on both development sets
-# (bench/RESULTS.md, run 7): nDCG@10 +0.008 on SciFact and +0.007 on SQuAD
-# at the same dense weight.
-K1, B = 0.9, 0.4
 # A term in more than this share of the passages is "common": scored only
 # where it can change the ranking (bench/RESULTS.md, run 5).
 COMMON_DF = 0.02
-# Document frequency counts the k passages of one document that hold a term as
-# k ** DF_DAMPING, not k (and the collection's size as the sum of its
-# documents' passage counts so damped). A document's subject words (its title,
-# which every passage carries as context, and the terms it keeps returning to)
-# fill all of its passages, and overlapping passages (a non-zero
-# QA_OVERLAP_TOKENS) repeat their boundary sentences; counted per passage,
-# that burstiness made the very words that single a document out look common.
-# Counted once per document (damping 0), a collection of a few long documents
-# would have almost no idf (48 SQuAD articles; one seed article: none at all);
-# the square root keeps the order within one document (a word in one passage
-# stays rarer than a word in four). Measured with exhaustive scoring
-# (bench/RESULTS.md, run 13; bench/df_damping.py): BM25 alone +0.007 nDCG@10
-# on SciFact, +0.0065 on SQuAD, +0.001 on each SQuAD article indexed alone;
-# fused with the dense side +0.004, -0.0014 and 0.000.
-DF_DAMPING = 0.5
+PARAMS_FORMAT, PARAMS_VERSION = "docqa-bm25", 1
 
 
 def documents_of(doc_ids) -> np.ndarray:
@@ -59,8 +43,8 @@ def documents_of(doc_ids) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(change)]).astype(np.int32) if ids else np.zeros(0, np.int32)
 
 
-def _damped_df(tf: sparse.csc_matrix, docs: np.ndarray) -> np.ndarray:
-    """Per term, the sum over documents of (passages holding it) ** DF_DAMPING.
+def _damped_df(tf: sparse.csc_matrix, docs: np.ndarray, damping: float) -> np.ndarray:
+    """Per term, the sum over documents of (passages holding it) ** ``damping``.
     ``docs`` is non-decreasing over rows and a column's rows are sorted, so a
     column's passages of one document are one run of equal document numbers."""
     tf.sort_indices()
@@ -71,34 +55,37 @@ def _damped_df(tf: sparse.csc_matrix, docs: np.ndarray) -> np.ndarray:
     run_of = np.cumsum(new) - 1  # run number of each stored entry
     lengths = np.bincount(run_of)  # passages in each run
     column = np.repeat(np.arange(tf.shape[1]), np.diff(tf.indptr))
-    return np.bincount(column[new], weights=lengths ** DF_DAMPING, minlength=tf.shape[1]).astype(np.float32)
+    return np.bincount(column[new], weights=lengths ** damping, minlength=tf.shape[1]).astype(np.float32)
 
 
-class LexicalIndex:
+class TermFrequencies:
     """Term frequencies of one segment's passages: the raw material of BM25."""
 
-    def __init__(self, ids=None, vocab: dict[str, int] | None = None, tf=None, lengths=None,
-                 docs=None, damped_df=None):
+    def __init__(self, params: Bm25Params, ids=None, vocab: dict[str, int] | None = None, tf=None, lengths=None,
+                 doc_numbers=None, damped_df=None):
+        self.params = params
         self.ids = np.asarray(ids if ids is not None else [], dtype=np.int64)
         self.vocab = vocab or {}
         self.tf = tf if tf is not None else sparse.csc_matrix((len(self.ids), 0), dtype=np.float32)
         self.lengths = np.asarray(lengths if lengths is not None else [], dtype=np.float32)
-        # Without documents (a bare list of texts, or a segment written before
-        # they were kept) every passage is its own document: plain Lucene BM25.
+        # Each row's document number (documents_of). Without them (a bare list
+        # of texts) every passage is its own document: plain Lucene BM25.
         # int32 and, once saved, memory-mapped: read whole only for the count
         # below and by merges.
-        if docs is None:
-            docs = np.arange(len(self.ids), dtype=np.int32)
-        elif not isinstance(docs, np.memmap):
-            docs = np.asarray(docs, dtype=np.int32)
-        self.docs = docs
-        self.damped_df = _damped_df(self.tf, self.docs) if damped_df is None else np.asarray(damped_df, np.float32)
-        counts = np.bincount(self.docs) if len(self.docs) else np.zeros(0)
-        self.damped_n = float((counts[counts > 0] ** DF_DAMPING).sum())  # the collection's size, so counted
+        if doc_numbers is None:
+            doc_numbers = np.arange(len(self.ids), dtype=np.int32)
+        elif not isinstance(doc_numbers, np.memmap):
+            doc_numbers = np.asarray(doc_numbers, dtype=np.int32)
+        self.doc_numbers = doc_numbers
+        damping = params.df_damping
+        self.damped_df = (_damped_df(self.tf, doc_numbers, damping) if damped_df is None
+                          else np.asarray(damped_df, np.float32))
+        counts = np.bincount(doc_numbers) if len(doc_numbers) else np.zeros(0)
+        self.damped_n = float((counts[counts > 0] ** damping).sum())  # the collection's size, so counted
 
     @classmethod
-    def build(cls, ids, texts: list[str], docs=None) -> "LexicalIndex":
-        """``docs``: each row's document (:func:`documents_of`); one per row when None."""
+    def build(cls, ids, texts: list[str], params: Bm25Params, doc_numbers=None) -> "TermFrequencies":
+        """``doc_numbers``: each row's document (:func:`documents_of`); one per row when None."""
         ids = np.asarray(list(ids), dtype=np.int64)
         vocab: dict[str, int] = {}
         rows, cols = [], []
@@ -115,10 +102,10 @@ class LexicalIndex:
             shape=(len(ids), len(vocab)),
         )
         tf.sum_duplicates()
-        return cls(ids, vocab, tf, lengths, docs)
+        return cls(params, ids, vocab, tf, lengths, doc_numbers)
 
     @classmethod
-    def merge(cls, parts: list["LexicalIndex"], keep: list[np.ndarray]) -> "LexicalIndex":
+    def merge(cls, parts: list["TermFrequencies"], keep: list[np.ndarray]) -> "TermFrequencies":
         """One index of the rows ``keep[i]`` (boolean masks) of each part, without re-tokenising."""
         vocab: dict[str, int] = {}
         blocks = []
@@ -141,10 +128,10 @@ class LexicalIndex:
         # Each part's documents after the previous part's, renumbered from 0 without gaps.
         shifted, base = [], 0
         for p, m in zip(parts, keep):
-            shifted.append(np.asarray(p.docs[m], np.int64) + base)
-            base += int(p.docs[-1]) + 1 if len(p.docs) else 0
+            shifted.append(np.asarray(p.doc_numbers[m], np.int64) + base)
+            base += int(p.doc_numbers[-1]) + 1 if len(p.doc_numbers) else 0
         row_docs = np.unique(cat(shifted, np.int64), return_inverse=True)[1]
-        return cls(ids, vocab, tf, lengths, row_docs)
+        return cls(parts[0].params, ids, vocab, tf, lengths, row_docs)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -154,37 +141,48 @@ class LexicalIndex:
         np.save(folder / "ids.npy", self.ids, allow_pickle=False)
         np.save(folder / "lengths.npy", self.lengths, allow_pickle=False)
         sparse.save_npz(folder / "tf.npz", self.tf.tocsc(), compressed=False)
-        np.save(folder / "docs.npy", np.asarray(self.docs, np.int32), allow_pickle=False)
+        np.save(folder / "docs.npy", np.asarray(self.doc_numbers, np.int32), allow_pickle=False)
         np.save(folder / "damped_df.npy", self.damped_df, allow_pickle=False)
         vocab = sorted(self.vocab, key=self.vocab.get)
         (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        params = {"format": PARAMS_FORMAT, "version": PARAMS_VERSION, **self.params.as_dict()}
+        (folder / "params.json").write_text(json.dumps(params), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path, params: Bm25Params) -> "TermFrequencies":
+        """The segment's term frequencies, refused (IndexMismatchError) when they
+        were counted with other parameters than ``params``."""
+        saved = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+        if saved.get("format") != PARAMS_FORMAT or saved.get("version") != PARAMS_VERSION:
+            raise ValueError(f"{folder / 'params.json'} is not docqa's BM25 parameters, version {PARAMS_VERSION}")
+        if Bm25Params.from_dict(saved) != params:
+            raise IndexMismatchError(
+                f"the BM25 terms in {folder} were counted with {Bm25Params.from_dict(saved).as_dict()}, "
+                f"the index says {params.as_dict()}; {REBUILD_HINT}"
+            )
         ids = np.load(folder / "ids.npy", allow_pickle=False)
         lengths = np.load(folder / "lengths.npy", allow_pickle=False)
         tf = sparse.load_npz(folder / "tf.npz").tocsc()
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        docs = damped = None
-        if (folder / "docs.npy").is_file():  # absent in segments written before run 13 (plain BM25 then)
-            docs = np.load(folder / "docs.npy", mmap_mode="r", allow_pickle=False)
-            damped = np.load(folder / "damped_df.npy", allow_pickle=False)
-        if (tf.shape != (len(ids), len(vocab)) or len(lengths) != len(ids)
-                or (docs is not None and (len(docs) != len(ids) or len(damped) != len(vocab)))):
+        docs = np.load(folder / "docs.npy", mmap_mode="r", allow_pickle=False)
+        damped = np.load(folder / "damped_df.npy", allow_pickle=False)
+        if (tf.shape != (len(ids), len(vocab)) or len(lengths) != len(ids) or len(docs) != len(ids)
+                or len(damped) != len(vocab)):
             raise ValueError(f"lexical index in {folder} is inconsistent")
-        return cls(ids, {t: i for i, t in enumerate(vocab)}, tf, lengths, docs, damped)
+        return cls(params, ids, {t: i for i, t in enumerate(vocab)}, tf, lengths, docs, damped)
 
 
 class Bm25:
     """BM25 over several segments' passages, dead ones masked out."""
 
-    def __init__(self, parts: list[LexicalIndex], dead: np.ndarray | None = None):
+    def __init__(self, parts: list[TermFrequencies], params: Bm25Params, dead: np.ndarray | None = None):
+        self.params = params
         self.parts = [p for p in parts if len(p)]
         self.ids = np.concatenate([p.ids for p in self.parts]) if self.parts else np.zeros(0, np.int64)
         # Segments hold increasing, disjoint id ranges, so the concatenation is sorted.
         self._dead = np.isin(self.ids, dead) if dead is not None and len(dead) else None
         self._n = len(self.ids)
-        self._damped_n = sum(p.damped_n for p in self.parts)  # what idf counts: see DF_DAMPING
+        self._damped_n = sum(p.damped_n for p in self.parts)  # what idf counts: see Bm25Params.df_damping
         self._avgdl = float(sum(p.lengths.sum() for p in self.parts)) / max(self._n, 1)
         self._extremes: dict[tuple[int, int], tuple[float, float]] = {}  # (segment, term) -> (max tf, min length)
 
@@ -227,7 +225,8 @@ class Bm25:
                 lo, hi = p.tf.indptr[c], p.tf.indptr[c + 1]
                 self._extremes[key] = (float(p.tf.data[lo:hi].max()), float(p.lengths[p.tf.indices[lo:hi]].min()))
             tf, length = self._extremes[key]
-            best = max(best, tf / (tf + K1 * ((1 - B) + B * length / self._avgdl)))
+            k1, b = self.params.k1, self.params.b
+            best = max(best, tf / (tf + k1 * ((1 - b) + b * length / self._avgdl)))
         return best
 
     def _accumulate(self, q: list[str], idf: dict[str, float]):
@@ -282,11 +281,12 @@ class Bm25:
             offset += len(p)
         return out
 
-    def _term_score(self, p: LexicalIndex, rows: np.ndarray, tf: np.ndarray, idf: float) -> np.ndarray:
-        norm = K1 * ((1 - B) + B * p.lengths[rows] / self._avgdl)
+    def _term_score(self, p: TermFrequencies, rows: np.ndarray, tf: np.ndarray, idf: float) -> np.ndarray:
+        k1, b = self.params.k1, self.params.b
+        norm = k1 * ((1 - b) + b * p.lengths[rows] / self._avgdl)
         return (idf * tf / (norm + tf)).astype(np.float32)
 
-    def dense(self, scores: "QueryScores | None") -> np.ndarray:
+    def as_array(self, scores: "QueryScores | None") -> np.ndarray:
         """``scores`` as one array in ``ids`` order (0 where a passage has no query term)."""
         out = np.zeros(self._n, np.float32)
         if scores is not None:

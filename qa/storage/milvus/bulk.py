@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ImportUnsupportedError, MissingExtraError, StoreError
+from ...errors import ImportUnsupportedError, MissingExtraError, StoreError
 
 log = logging.getLogger("docqa.milvus")
 

@@ -22,10 +22,11 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from .lexical import Bm25, LexicalIndex, documents_of
+from ...types import Passage
+from .. import Bm25Params
+from .bm25 import Bm25, TermFrequencies, documents_of
 from .passages import PassageTable
 from .sentvectors import SentenceVectors
-from .types import Passage
 from .vectors import VectorIndex
 
 MERGE_RATIO = 2  # merge the newest two while newest * MERGE_RATIO >= the one before
@@ -36,7 +37,7 @@ COMPACT_DEAD = 0.25  # compact everything when this share of stored passages is 
 class Segment:
     name: str
     vectors: VectorIndex
-    lexical: LexicalIndex
+    lexical: TermFrequencies
     passages: PassageTable
     sentences: SentenceVectors
     saved: bool = False  # on disk already (segments are immutable once written)
@@ -51,14 +52,14 @@ class Segment:
 
     @classmethod
     def build(cls, name: str, dim: int, passages: dict[int, Passage], vectors: np.ndarray,
-              sentences: dict[int, np.ndarray], texts: list[str]) -> "Segment":
+              sentences: dict[int, np.ndarray], texts: list[str], params: Bm25Params) -> "Segment":
         """A new segment; ``vectors`` and ``texts`` (what BM25 indexes) follow sorted passage ids."""
         ids = np.asarray(sorted(passages), np.int64)
         vi = VectorIndex(dim)
         vi.add(ids, vectors)
         # Passage ids are given out per document in text order, so a document's rows are consecutive.
         docs = documents_of([passages[int(i)].doc_id for i in ids])
-        return cls(name, vi, LexicalIndex.build(ids, texts, docs), PassageTable(passages),
+        return cls(name, vi, TermFrequencies.build(ids, texts, params, docs), PassageTable(passages),
                    SentenceVectors(dim).changed([], sentences))
 
     @classmethod
@@ -77,7 +78,7 @@ class Segment:
                 alive = p.passages.ids[k]
                 vi.add(alive, p.vectors.reconstruct(alive))
         sentences = SentenceVectors.concat([p.sentences for p in parts], dead)
-        lexical = LexicalIndex.merge([p.lexical for p in parts], keep)
+        lexical = TermFrequencies.merge([p.lexical for p in parts], keep)
         assert len(vi) == len(ids) == len(lexical) == len(sentences)
         return cls(name, vi, lexical, PassageTable(passages), sentences)
 
@@ -227,8 +228,8 @@ class Views:
     sentences: Sentences
 
 
-def views(segments: list[Segment], dead: frozenset[int]) -> Views:
+def views(segments: list[Segment], dead: frozenset[int], params: Bm25Params) -> Views:
     passages = Passages(segments, dead)
     dead_arr = dead_array(dead)
-    return Views(passages, Vectors(segments, dead_arr, passages), Bm25([s.lexical for s in segments], dead_arr),
+    return Views(passages, Vectors(segments, dead_arr, passages), Bm25([s.lexical for s in segments], params, dead_arr),
                  Sentences(passages))

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .types import Passage
+from ...types import Passage
 
 
 def _parse(raw: bytes) -> Passage:
