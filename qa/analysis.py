@@ -16,6 +16,7 @@ from functools import lru_cache
 ANALYZER = "word2+/lower/bm25s-stopwords-en/snowball-english"
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +51,11 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
+def _function_stems() -> frozenset[str]:
+    return frozenset(_stemmer().stemWords(sorted(_FUNCTION_WORDS)))
+
+
 @lru_cache(maxsize=8192)
 def _term_set(text: str) -> frozenset[str]:
     # The sentences of popular passages come back question after question.
@@ -77,6 +83,35 @@ def coverage(query: str, *texts: str) -> float:
     # Each text's terms are cached: a passage's were read for its matched terms.
     present = set().union(*(_term_set(t) for t in texts)) & wanted
     return len(present) / len(wanted)
+
+
+def names(text: str) -> tuple[str, ...]:
+    """Words of ``text`` written with a capital (or all capitals) where no
+    sentence starts, stopwords and numbers aside: the names it asks about
+    ("Telangana", "BTC"), once each, in order."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        if not word[0].isupper() or word.lower() in _stopwords() or word in out:
+            continue
+        before = text[: m.start()].rstrip()[-1:]
+        if before and before not in _SENTENCE_OPENERS:
+            out.append(word)
+    return tuple(out)
+
+
+_SENTENCE_OPENERS = ".?!¿¡:;\"“«(["
+
+
+def adds_to(query: str, text: str) -> bool:
+    """Whether ``text`` has a content word that ``query`` has not. A sentence
+    made only of the question's own words (the title it names, a heading it
+    quotes) restates the question; it cannot answer it."""
+    asked, function = _term_set(query), _function_stems()
+    if any(t not in asked and t not in function for t in _term_set(text)):
+        return True
+    # Numbers of one digit ("5 days", "6.6") are no terms, but they are what a question asks for.
+    return not set(_NUMBER.findall(text)) <= set(_NUMBER.findall(query))
 
 
 def matched_terms(query: str, text: str) -> tuple[str, ...]:

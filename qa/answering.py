@@ -11,12 +11,12 @@ else reads stored vectors.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
-from .analysis import coverage, matched_terms, terms
+from .analysis import adds_to, coverage, matched_terms, names, terms
 from .answertype import expected_type, offers_answer
 from .embedding import Embedder
 from .errors import EmptyQuestionError, QAError
@@ -67,6 +67,7 @@ class Ranked:
     part_scores: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
     is_question: tuple[bool, ...] = ()
+    unknown: tuple[str, ...] = ()  # names in the question that no passage holds
 
 
 def prepare(question, k, history: Sequence, settings: Settings) -> Question:
@@ -137,7 +138,16 @@ def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) 
         key_text=lambda s: cand[s.passage_id].text,
         limit=k,
     )
-    return _with_evidence(q, head, np.stack([vecs[h] for h in head]), view, top, float(sentence.max()))
+    ranked = _with_evidence(q, head, np.stack([vecs[h] for h in head]), view, top, float(sentence.max()))
+    return replace(ranked, unknown=unknown_names(view.lexical, question))
+
+
+def unknown_names(lexical, question: str) -> tuple[str, ...]:
+    """The names the question asks about ("Telangana", "BTC") that no live
+    passage holds, title and table heads included: asked about a state, a
+    person or a product the documents never mention, the closest passage is
+    about something else, however well the rest of the question matches."""
+    return tuple(w for w in names(question) if not len(lexical.top(lexical.scores(w), 1)))
 
 
 def _with_evidence(q: Question, head: list[str], part_vecs: np.ndarray, view, top, best: float) -> Ranked:
@@ -152,8 +162,12 @@ def _with_evidence(q: Question, head: list[str], part_vecs: np.ndarray, view, to
     sent_vecs = np.concatenate([view.sentences.get(p.passage_id) for p in passages])
     part_sims = part_vecs @ sent_vecs.T
     sims = part_sims[0]
-    is_question = [t.rstrip().endswith("?") for t in texts]
-    matched = [len(matched_terms(own, t)) for t in texts]
+    # A question, or a sentence of only the question's words (a title it
+    # names), restates it: highlighted and quoted only when nothing else is there.
+    is_question = [t.rstrip().endswith("?") or not adds_to(own, t) for t in texts]
+    # A table row's words count with its table's caption and column headers.
+    term_texts = [f"{passages[n].head}\n{t}" if passages[n].head else t for (n, _, _), t in zip(spans, texts)]
+    matched = [len(matched_terms(own, t)) for t in term_texts]
     # "Where ...?" wants a place: a sentence naming one the question does not
     # is preferred, as highlight and as short answer (qa/answertype.py).
     kind = expected_type(question)
@@ -178,7 +192,7 @@ def _with_evidence(q: Question, head: list[str], part_vecs: np.ndarray, view, to
             )
         )
     # Scored as the highlight is (terms and answer type included), one row per question part.
-    part_matched = [matched] + [[len(matched_terms(h, t)) for t in texts] for h in head[1:]]
+    part_matched = [matched] + [[len(matched_terms(h, t)) for t in term_texts] for h in head[1:]]
     return Ranked(q, tuple(hits), best, tuple(spans), tuple(texts), sentence_scores(part_sims, part_matched, typed),
                   sent_vecs, tuple(is_question))
 
@@ -196,6 +210,9 @@ def answer(ranked: Ranked, settings: Settings) -> Answer:
     # the searched content words the first hit holds (qa.confidence).
     # bench/notfound.py measures it; Settings.min_score has the figures.
     sure = confidence(ranked.best_sentence, term_share(query, hits[0].passage))
+    if ranked.unknown:
+        missing = ", ".join(f"“{w}”" for w in ranked.unknown)
+        return Answer(q.text, hits, False, NOT_FOUND, query, (), (*q.notes, f"No document mentions {missing}."), sure)
     if sure < settings.min_score:
         return Answer(q.text, hits, False, NOT_FOUND, query, (), q.notes, sure)
     return Answer(q.text, hits, True, "", query, _quotes(ranked, settings), q.notes, sure)
@@ -221,8 +238,10 @@ def _quotes(ranked: Ranked, settings: Settings) -> tuple[Quote, ...]:
 
 
 def term_share(query: str, passage: Passage) -> float:
-    """Share of the content words of ``query`` that ``passage`` holds, its title and heading included (as BM25 sees it)."""
-    return coverage(query, passage.text, passage.title[:TITLE_CONTEXT_CHARS], passage.heading[:TITLE_CONTEXT_CHARS])
+    """Share of the content words of ``query`` that ``passage`` holds, its title, heading and table head
+    included (as BM25 sees it)."""
+    return coverage(query, passage.text, passage.title[:TITLE_CONTEXT_CHARS], passage.heading[:TITLE_CONTEXT_CHARS],
+                    passage.head)
 
 
 def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -234,18 +253,25 @@ def best_sentence_cosines(sentences, ids: np.ndarray, qv: np.ndarray, fallback: 
 
 
 def citation(n: int, p: Passage) -> Citation:
-    """The ``[n]`` citation of passage ``p``: file, page or lines, section."""
+    """The ``[n]`` citation of passage ``p``: file, then page(s) and section,
+    section and paragraph(s) (HTML, DOCX), or line(s) and section."""
     where = p.source or p.doc_id
+    section = f"§ {p.heading}" if p.heading and p.heading != p.title else ""
     if p.page_start is not None:
         place = f"p. {p.page_start}" if p.page_start == p.page_end else f"pp. {p.page_start}-{p.page_end}"
+    elif p.paragraph_start is not None:  # HTML, DOCX: the section, then its paragraphs
+        end = p.paragraph_end or p.paragraph_start
+        paragraphs = f"¶ {p.paragraph_start}" if end == p.paragraph_start else f"¶ {p.paragraph_start}-{end}"
+        place, section = f"{section}, {paragraphs}" if section else paragraphs, ""
     elif p.line_start == p.line_end:
         place = f"line {p.line_start}"
     else:
         place = f"lines {p.line_start}-{p.line_end}"
-    if p.heading and p.heading != p.title:
-        place += f", § {p.heading}"
+    if section:
+        place += f", {section}"
     return Citation(
         number=n, doc_id=p.doc_id, source=p.source, title=p.title, start=p.start, end=p.end,
         line_start=p.line_start, line_end=p.line_end, label=f"[{n}] {where}, {place}",
         page_start=p.page_start, page_end=p.page_end, heading=p.heading,
+        paragraph_start=p.paragraph_start, paragraph_end=p.paragraph_end,
     )

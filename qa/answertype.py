@@ -6,10 +6,10 @@ killed?" without a place in it. Classic question answering before language
 models checked the expected answer type (Moldovan et al., "The structure and
 performance of an open-domain question answering system", ACL 2000); this is
 the cheap, high-precision core of that idea for English: a question that asks
-"where", "when" or "how many" wants a place, a time or a quantity, and a
-sentence that names one the question does not already contain is more likely
-to be the answer. Questions of any other kind get no type, and nothing changes
-for them.
+"where", "when", "how many" or "who" wants a place, a time, a quantity or a
+person, and a sentence that names one the question does not already contain
+is more likely to be the answer. Questions of any other kind get no type, and
+nothing changes for them.
 
 Pure functions over text, no model.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-PLACE, TIME, QUANTITY = "place", "time", "quantity"
+PLACE, TIME, QUANTITY, PERSON = "place", "time", "quantity", "person"
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -36,6 +36,8 @@ _QUESTION_TYPES = (
                       r"\bin (what|which) (year|month|century|decade)\b", re.I)),
     (PLACE, re.compile(r"^\W*(?:and |but |so )?where\b|\b(what|which) (city|country|countries|state|town|region|place|"
                        r"continent|province|county|location)\b", re.I)),
+    (PERSON, re.compile(r"^\W*(?:and |but |so )?(who|whom)\b|\b(who|whom) (wrote|is|was|were|did)\b|"
+                        r"\b(author|authors|written by|wrote)\b", re.I)),
 )
 
 # Candidate answers of each type in a sentence (their text is compared with the question's).
@@ -46,14 +48,20 @@ _ANSWERS = {
     # A capitalised name after a preposition of place: "in Tehran", "at the Vatican".
     PLACE: re.compile(r"\b(?:in|at|near|from|inside|outside|across|throughout|to)\s+(?:the\s+)?"
                       r"([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)"),
+    # A name of two or more capitalised words: "Marta Olsen", "Donald E. Knuth".
+    PERSON: re.compile(r"\b([A-Z][a-z'’-]+(?:\s+(?:[A-Z]\.|[A-Z][a-z'’-]+))+)"),
 }
+
+# Capitalised words that open a sentence or a phrase but are no part of a name.
+_NOT_NAME_START = frozenset("the a an this that these those in on at by for of and but or as it its our their "
+                            "his her my we they he she when where while with from to".split())
 
 
 _NOT_PLACES = re.compile(rf"({_MONTHS}|{_DAYS})\b")
 
 
 def expected_type(question: str) -> str | None:
-    """PLACE, TIME or QUANTITY when the question asks for one, else None."""
+    """PLACE, TIME, QUANTITY or PERSON when the question asks for one, else None."""
     for kind, pattern in _QUESTION_TYPES:
         if pattern.search(question):
             return kind
@@ -71,6 +79,13 @@ def offers_answer(kind: str | None, sentence: str, question: str) -> bool:
         found = (m.group(1) if kind == PLACE else m.group(0)).lower().rstrip(".,")
         if kind == PLACE and _NOT_PLACES.match(found):  # "in April" names a time
             continue
+        if kind == PERSON:
+            words = found.split()
+            while words and words[0] in _NOT_NAME_START:
+                words.pop(0)
+            if len(words) < 2:
+                continue
+            found = " ".join(words)
         if found and not re.search(rf"(?<!\w){re.escape(found)}(?!\w)", asked):
             return True
     return False

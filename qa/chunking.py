@@ -298,14 +298,33 @@ def chunk_text(
     """
     if max_tokens < 1:
         raise ValueError("max_tokens must be positive")
-    limit, overlap_limit = max_chars(max_tokens), max_chars(overlap_tokens)
-    sentences: list[tuple[int, int]] = []
-    sizes: list[int] = []
-    for s, e in split_sentences(text):
-        for a, b, n in _fit(text, s, e, max_tokens, count):
-            sentences.append((a, b))
-            sizes.append(n)
+    return _pack(text, _fitted(text, split_sentences(text), max_tokens, count), max_tokens, overlap_tokens, count)
 
+
+def chunk_rows(text: str, rows: list[tuple[int, int]], max_tokens: int, count: TokenCounter, head: str = "") -> list[Chunk]:
+    """Pack table rows (spans of ``text``, in order) into chunks as
+    :func:`chunk_text` packs sentences: whole rows, no overlap, each row one
+    "sentence" (so a quote is a whole row), a row too long for the budget cut
+    into pieces. ``head`` (the table's caption and column headers) is given to
+    every chunk; ``max_tokens`` is the budget left beside it.
+    """
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be positive")
+    spans = [_trim(text, a, b) for a, b in rows]
+    chunks = _pack(text, _fitted(text, [(a, b) for a, b in spans if a < b], max_tokens, count), max_tokens, 0, count)
+    return [Chunk(c.start, c.end, c.text, c.sentences, head) for c in chunks] if head else chunks
+
+
+def _fitted(text: str, spans: list[tuple[int, int]], max_tokens: int, count: TokenCounter) -> list[tuple[int, int, int]]:
+    """``spans`` as (start, end, tokens), those longer than the budget cut into pieces that fit."""
+    return [piece for s, e in spans for piece in _fit(text, s, e, max_tokens, count)]
+
+
+def _pack(text: str, fitted: list[tuple[int, int, int]], max_tokens: int, overlap_tokens: int, count: TokenCounter) -> list[Chunk]:
+    """Greedy packing of consecutive (start, end, tokens) spans into chunks."""
+    limit, overlap_limit = max_chars(max_tokens), max_chars(overlap_tokens)
+    sentences = [(a, b) for a, b, _ in fitted]
+    sizes = [n for _, _, n in fitted]
     chunks: list[Chunk] = []
     i = 0
     while i < len(sentences):

@@ -55,7 +55,8 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
     fmt, parsed = readers.read(path, source)
     doc = make_document(parsed.text, doc_id, parsed.title, title_from_name=path.name, source=source)
     return dataclasses.replace(
-        doc, format=fmt, pages=parsed.pages, headings=parsed.headings, warnings=parsed.warnings
+        doc, format=fmt, pages=parsed.pages, headings=parsed.headings, warnings=parsed.warnings,
+        tables=parsed.tables, paragraphs=() if parsed.pages else parsed.paragraphs,
     )
 
 

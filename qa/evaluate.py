@@ -558,6 +558,9 @@ def normalise_answer(text: str) -> str:
     return re.sub(r"[\s,]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
+QUOTE_JOIN = " | "
+
+
 def answer_in(gold: str, text: str | None) -> bool:
     """Whether the normalised ``gold`` occurs in the normalised ``text``, not
     run into a digit on a side where ``gold`` has one ("17" is not in "2017")."""
@@ -603,8 +606,10 @@ def score_realdoc(
 
     first = answer_in(gold, quotes[0][0]) if quotes else False
     first_cited = first and quote_cited(quotes[0][1])
-    joined = answer_in(gold, " ".join(t for t, _ in quotes))
-    joined_cited = answer_in(gold, " ".join(t for t, n in quotes if quote_cited(n)))
+    # Quotes are shown apart: joined with a mark the normalising keeps, so the
+    # end of one never runs into the start of the next ("2015/02/15" + "604941").
+    joined = answer_in(gold, QUOTE_JOIN.join(t for t, _ in quotes))
+    joined_cited = answer_in(gold, QUOTE_JOIN.join(t for t, n in quotes if quote_cited(n)))
     return RealDocScore(query.qid, query.question_kind, rank, first, first_cited, joined, joined_cited, found,
                         confidence)
 

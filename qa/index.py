@@ -38,7 +38,7 @@ from .types import AddReport, Answer, Chunk, Document, Hit, Passage
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
 # ask for a rebuild instead of silently mixing two kinds of passages.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 # A write re-plans when another process committed between its embedding and
 # its commit; past this many rounds it gives up with a clear error.
 MAX_ATTEMPTS = 4
@@ -400,7 +400,7 @@ class Index:
                 # name: nothing is embedded again. Its vectors keep the old title
                 # as context; the lexical index is rebuilt with the new one.
                 olds = sorted((snap.passages[i] for i in plan.moved[doc.doc_id].passage_ids), key=lambda p: p.start)
-                chunks = [Chunk(p.start, p.end, p.text, p.sentences) for p in olds]
+                chunks = [Chunk(p.start, p.end, p.text, p.sentences, p.head) for p in olds]
                 pids = [p.passage_id for p in olds]
                 vecs, sent_vecs = snap.vectors.reconstruct(pids), [snap.sentences.get(i) for i in pids]
             else:
@@ -413,7 +413,7 @@ class Index:
                 doc.doc_id, doc.title, doc.source, doc.sha256, [], len(doc.text), origin_of(doc), doc.format,
                 len(doc.pages), list(doc.warnings) + [f"same content as {t}" for t in twins], list(stat), digest,
             )
-            texts = [context(p.title, p.text, p.heading) for p in passages]
+            texts = [context(p.title, p.text, p.heading, p.head) for p in passages]
             added.append(NewDocument(info, passages, np.asarray(vecs, np.float32),
                                      list(sent_vecs), texts))
         for doc_id in touched:  # read again but not changed: remember the new stat

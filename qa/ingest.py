@@ -20,16 +20,20 @@ from typing import Callable
 import numpy as np
 
 from . import readers
-from .chunking import chunk_text, line_of, line_starts
+from .chunking import chunk_rows, chunk_text, line_of, line_starts
 from .documents import read_document
 from .embedding import Embedder
 from .errors import DocumentError
 from .settings import Settings
-from .types import Chunk, Document, Passage
+from .types import Chunk, Document, Passage, Table
 
 # Characters of the title prepended to each passage for the embedder and BM25,
 # so a passage from the middle of a document keeps its subject.
 TITLE_CONTEXT_CHARS = 120
+# Characters of a table's caption and header rows given to each chunk of its
+# rows: enough for a caption and a header of a dozen columns, little enough
+# that the rows keep most of the model's window.
+TABLE_HEAD_CHARS = 400
 
 Progress = Callable[[int, int], None]  # (passages embedded so far, total)
 # What embedding gives each document: its chunks, their vectors, and per chunk
@@ -65,7 +69,53 @@ def chunk_document(doc: Document, embedder: Embedder, settings: Settings, time_l
     overlap = min(settings.overlap_tokens, budget // 2)
     limit = readers.PARSE_TIMEOUT_S if time_limit_s is None else time_limit_s
     count = _within_time(embedder.count_tokens, doc.source or doc.doc_id, limit)
-    return chunk_text(doc.text, budget, overlap, count)
+    if not doc.tables:
+        return chunk_text(doc.text, budget, overlap, count)
+    # Prose between tables is chunked as prose; a table's rows are packed
+    # whole, without its header rows, which every chunk of the table carries
+    # as its head: a row far from the header still says what its cells are.
+    chunks: list[Chunk] = []
+    pos = 0
+    for table in sorted(doc.tables, key=lambda t: t.start):
+        if table.start < pos or not table.rows:
+            continue  # overlapping tables: the first one's rows are chunked already
+        end = _caption_start(doc.text, table, pos)
+        chunks += _shifted(chunk_text(doc.text[pos:end], budget, overlap, count), pos)
+        head = table_head(doc.text, table)
+        rows = table.rows[table.header_rows :] or table.rows
+        room = max(16, min(budget, embedder.max_tokens - prefix_tokens - (count(head) + 1 if head else 0)))
+        chunks += chunk_rows(doc.text, [(r.start, r.end) for r in rows], room, count, head)
+        pos = max(pos, table.end)
+    chunks += _shifted(chunk_text(doc.text[pos:], budget, overlap, count), pos)
+    return chunks
+
+
+def table_head(text: str, table: Table) -> str:
+    """A table's caption and header rows, on lines of their own, at most TABLE_HEAD_CHARS."""
+    lines = [table.caption.strip()] + [text[r.start : r.end].strip() for r in table.rows[: table.header_rows]]
+    head = "\n".join(line for line in lines if line)
+    return head if len(head) <= TABLE_HEAD_CHARS else head[:TABLE_HEAD_CHARS].rsplit(" ", 1)[0]
+
+
+def _caption_start(text: str, table: Table, pos: int) -> int:
+    """Where the prose before ``table`` ends: at its caption when the caption
+    is the line right above it. The caption is the head of every chunk of the
+    table's rows, so it is searched with them; as a sentence of its own it
+    would echo the question that names the table and be quoted instead of a row."""
+    caption = table.caption.strip()
+    if caption:
+        at = text.rfind(caption, pos, table.start)
+        if at >= 0 and not text[at + len(caption) : table.start].strip():
+            return at
+    return table.start
+
+
+def _shifted(chunks: list[Chunk], by: int) -> list[Chunk]:
+    """Chunks of a slice of the text, with offsets into the whole text."""
+    if not by:
+        return chunks
+    return [Chunk(c.start + by, c.end + by, c.text, tuple((a + by, b + by) for a, b in c.sentences), c.head)
+            for c in chunks]
 
 
 def _within_time(count, source: str, limit_s: float):
@@ -95,7 +145,7 @@ def embed_documents(docs: list[Document], chunks: list[list[Chunk]], embed) -> d
     texts, spans = [], []
     for d, cs in zip(docs, chunks):
         for c in cs:
-            text = context(d.title, c.text, heading_at(d, c.start))
+            text = context(d.title, c.text, heading_at(d, c.start), c.head)
             shift = len(text) - len(c.text) - c.start  # document offset -> offset in the embedded text
             texts.append(text)
             spans.append([(a + shift, b + shift) for a, b in c.sentences])
@@ -107,12 +157,14 @@ def embed_documents(docs: list[Document], chunks: list[list[Chunk]], embed) -> d
     return out
 
 
-def context(title: str, text: str, heading: str = "") -> str:
-    """What the embedder and BM25 see: title and heading give a passage its subject."""
-    head = title[:TITLE_CONTEXT_CHARS]
+def context(title: str, text: str, heading: str = "", head: str = "") -> str:
+    """What the embedder and BM25 see: title and heading give a passage its
+    subject; a table's ``head`` (caption, column headers) goes right before its rows."""
+    prefix = title[:TITLE_CONTEXT_CHARS]
     if heading and heading != title:
-        head = f"{head} - {heading[:TITLE_CONTEXT_CHARS]}" if head else heading[:TITLE_CONTEXT_CHARS]
-    return f"{head}\n{text}" if head else text
+        prefix = f"{prefix} - {heading[:TITLE_CONTEXT_CHARS]}" if prefix else heading[:TITLE_CONTEXT_CHARS]
+    lines = [line for line in (prefix, head) if line]
+    return "\n".join([*lines, text])
 
 
 def heading_at(doc: Document, offset: int) -> str:
@@ -128,6 +180,20 @@ def page_at(doc: Document, offset: int) -> int | None:
     return max(1, bisect.bisect_right(doc.pages, offset))
 
 
+def paragraph_at(doc: Document, offset: int) -> int | None:
+    """1-based paragraph holding ``offset``, counted from the last heading at or
+    before it (the heading's own block is not counted), for documents with
+    paragraphs and without pages; None otherwise. A reader finds "§ Storage, ¶ 2"
+    in the file they have; line numbers of docqa's extracted text match nothing there."""
+    if doc.pages or not doc.paragraphs:
+        return None
+    n = bisect.bisect_right(doc.paragraphs, offset)
+    i = bisect.bisect_right(doc.headings, (offset, "\U0010ffff")) - 1
+    if i >= 0:
+        n -= bisect.bisect_right(doc.paragraphs, doc.headings[i][0])
+    return max(1, n)
+
+
 def to_passages(ids: list[int], doc: Document, chunks: list[Chunk]) -> list[Passage]:
     """The stored form of a document's chunks, with their citation metadata."""
     lines = line_starts(doc.text)  # once per document: line numbers by bisection
@@ -138,7 +204,8 @@ def to_passages(ids: list[int], doc: Document, chunks: list[Chunk]) -> list[Pass
             line_start=line_of(lines, c.start), line_end=line_of(lines, c.end),
             text=c.text, sentences=c.sentences,
             page_start=page_at(doc, c.start), page_end=page_at(doc, c.end - 1),
-            heading=heading_at(doc, c.start),
+            heading=heading_at(doc, c.start), head=c.head,
+            paragraph_start=paragraph_at(doc, c.start), paragraph_end=paragraph_at(doc, c.end - 1),
         )
         for pid, c in zip(ids, chunks)
     ]

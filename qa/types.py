@@ -9,6 +9,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# Between the cells of a table row in a document's text.
+CELL_SEP = " | "
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a table: its line in the text and each cell's span on that line.
+
+    Offsets are into :attr:`Document.text`; an empty cell is an empty span
+    ``(s, s)``. Cells are written on the row's line separated by ``CELL_SEP``
+    (qa/readers/_base.py), so two numbers in neighbouring cells never run together.
+    """
+
+    start: int
+    end: int
+    cells: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table found in a document, kept as rows of cells with its header rows.
+
+    ``start``/``end`` span all its rows in :attr:`Document.text`; the first
+    ``header_rows`` rows are column headers; ``caption`` is the table's title
+    or caption when one was found ("" otherwise); ``page`` is 1-based for paged
+    formats, None otherwise.
+    """
+
+    start: int
+    end: int
+    rows: tuple[TableRow, ...]
+    header_rows: int = 0
+    caption: str = ""
+    page: int | None = None
+
+
 @dataclass(frozen=True)
 class Document:
     """One document's full text and where it came from."""
@@ -22,6 +58,8 @@ class Document:
     pages: tuple[int, ...] = ()  # start offset of each page in ``text`` (paged formats only)
     headings: tuple[tuple[int, str], ...] = ()  # (offset, heading) in document order
     warnings: tuple[str, ...] = ()  # what the reader could not do (pages without text, ...)
+    tables: tuple[Table, ...] = ()  # tables found by the reader, rows in ``text`` order
+    paragraphs: tuple[int, ...] = ()  # start offset of each block (HTML, DOCX): citations by paragraph
 
 
 @dataclass(frozen=True)
@@ -32,6 +70,7 @@ class Chunk:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]  # document offsets of the sentences inside
+    head: str = ""  # a table's caption and column headers, for the rows inside (not part of ``text``)
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,11 @@ class Passage:
     page_start: int | None = None  # 1-based pages the passage spans (paged formats)
     page_end: int | None = None
     heading: str = ""  # nearest heading before the passage, if the document has any
+    head: str = ""  # rows of a table: its caption and column headers (searched with the passage, not in ``text``)
+    # HTML and DOCX: 1-based paragraphs the passage spans, counted from its
+    # section's heading (from the document's start where it has none).
+    paragraph_start: int | None = None
+    paragraph_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,10 +119,12 @@ class Citation:
     end: int
     line_start: int
     line_end: int
-    label: str  # e.g. "[1] seed.txt, lines 3-4" or "[2] report.pdf, pp. 3-4"
+    label: str  # e.g. "[1] seed.txt, lines 3-4", "[2] report.pdf, pp. 3-4", "[3] page.html, § Storage, ¶ 2"
     page_start: int | None = None
     page_end: int | None = None
     heading: str = ""
+    paragraph_start: int | None = None
+    paragraph_end: int | None = None
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,41 @@ def raw_pdf(objects: list[bytes]) -> bytes:
     return bytes(out)
 
 
+def pdf_table(path, caption: str, rows: list[list[str]]):
+    """A one-page PDF: a sentence, a caption, and ``rows`` as a whitespace-aligned table of four columns."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.set_xy(15, 15)
+    pdf.multi_cell(180, 5, "The harbour office counts every boat that comes in, by kind, and publishes the "
+                           "figures each spring so that the town can plan its quays.")
+    pdf.set_xy(15, 32)
+    pdf.cell(0, 6, caption)
+    for k, cells in enumerate(rows):
+        for x, value in zip((15, 75, 125, 170), cells):
+            pdf.set_xy(x, 40 + 5.5 * k)
+            pdf.cell(40, 5.5, value)
+    pdf.output(str(path))
+    return path
+
+
+PORTS = ["Alder", "Birchmouth", "Cobble Bay", "Dunmere", "Eastwick", "Fennick", "Gorse Point", "Harlow",
+         "Inchcape", "Juniper", "Kestrel Bay", "Larkhall", "Mossgiel", "Northam", "Oakhaven", "Pellow",
+         "Quarry Cove", "Rookmoor", "Saltash", "Tarn", "Umber", "Vennel", "Wrenfield", "Yarrow", "Zennor",
+         "Ashby", "Brackley", "Corrie", "Dalby", "Elmstead", "Fairlie", "Glenrock", "Hythe", "Ivybridge",
+         "Jedburgh", "Kilbride", "Lochend", "Millport", "Nairn", "Orford"]
+
+
+def harbour_rows() -> list[list[str]]:
+    """A header and one row per port of PORTS: 40 rows, the answer to most questions far below the header."""
+    return [["Port", "Fishing boats", "Ferries", "Yachts"]] + [
+        [port, str(100 + 13 * n), str(2 + n % 7), str(40 + 11 * n)] for n, port in enumerate(PORTS)
+    ]
+
+
 # --- the chat as a process, for the browser and process tests ---------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from qa.answertype import PLACE, QUANTITY, TIME, expected_type, offers_answer
+from qa.answertype import PERSON, PLACE, QUANTITY, TIME, expected_type, offers_answer
 from qa.ranking import best_sentence, sentence_scores
 
 
@@ -14,9 +14,10 @@ def test_questions_get_the_type_they_ask_for():
     assert expected_type("What year was the university founded?") == TIME
     assert expected_type("How many years did the siege last?") == QUANTITY  # a count, not a date
     assert expected_type("What percentage of voters turned out?") == QUANTITY
+    assert expected_type("Who ordered a military response against Israel?") == PERSON
+    assert expected_type("Which author is credited for the second edition?") == PERSON
     # No type: nothing changes for these.
     assert expected_type("Why is Iran triggered by the killing of the Hamas leader?") is None
-    assert expected_type("Who ordered a military response against Israel?") is None
     assert expected_type("Somewhere, someone lost a key; which key?") is None
 
 
@@ -33,6 +34,10 @@ def test_a_sentence_offers_an_answer_only_with_something_the_question_lacks():
     assert offers_answer(QUANTITY, "Three hundred people came.", "How many people came?")
     assert not offers_answer(QUANTITY, "Someone came alone.", "How many people came?")  # "one" inside a word
     assert not offers_answer(None, "In 1936, in Paris, 40 people met.", "Why did they meet?")
+    q = 'Who wrote "The Salt Roads of Quenville"?'
+    assert offers_answer(PERSON, "Marta Olsen", q) and offers_answer(PERSON, "It is by Donald E. Knuth.", q)
+    assert not offers_answer(PERSON, "The Salt Roads of Quenville", q)  # the question's own title
+    assert not offers_answer(PERSON, "Salt came to Quenville by mule.", q)  # one capitalised word is no name
 
 
 def test_sentence_scores_add_a_bonus_per_term_and_for_the_answer_type():

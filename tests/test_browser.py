@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ANSWER_TIMEOUT_MS, SEED, SEED_QUESTION, empty_milvus_server, running_chat
+from helpers import ANSWER_TIMEOUT_MS, SEED, SEED_QUESTION, empty_milvus_server, harbour_rows, pdf_table, running_chat
 from playwright import sync_api as playwright_api  # noqa: E402 - a missing browser driver must fail, not skip
 
 expect = playwright_api.expect
@@ -259,3 +259,15 @@ def test_sync_button_picks_up_files_dropped_into_the_corpus(page, server):
     expect(page.locator("#upload-status")).to_contain_text("added: quenville-bakery.txt", timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator("#documents")).to_contain_text("quenville-bakery.txt")
     assert "quenville-bakery.txt, line 1" in ask(page, "What colour are the croissants in Quenville?")
+
+
+def test_a_table_hit_is_shown_as_a_table_with_its_header_and_the_answering_row_marked(page, tmp_path):
+    path = pdf_table(tmp_path / "harbours.pdf", "Table 3: Boats registered by port, 2019", harbour_rows())
+    assert "Added harbours.pdf" in upload(page, path)
+    ask(page, "In Table 3 (boats registered by port), how many yachts were registered in Millport?")
+    reply = page.locator("#chat .qa-reply").last
+    table = reply.locator(".qa-table").first
+    expect(table.locator("thead th")).to_have_text(["Port", "Fishing boats", "Ferries", "Yachts"])
+    expect(table.locator("tr.qa-row td").first).to_have_text("Millport")
+    expect(reply.locator(".qa-head").first).to_have_text("Table 3: Boats registered by port, 2019")
+    assert_no_traceback(page)

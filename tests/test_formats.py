@@ -6,12 +6,14 @@ no binaries are checked in.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import qa
 from qa.documents import SUPPORTED_SUFFIXES, read_document
 from qa.errors import DocumentError
-from qa.ingest import heading_at, page_at
+from qa.ingest import heading_at, page_at, paragraph_at
 
 from helpers import make_docx, make_pdf
 
@@ -242,7 +244,11 @@ def test_html_citation_names_the_nearest_heading(tmp_path, fake):
     top = hits[0]
     assert "airtight" in top.text or "cupboard" in top.text
     assert "§ Storage and care" in top.citation.label and top.citation.heading == "Storage and care"
-    assert top.citation.page_start is None and "line" in top.citation.label
+    # Paragraphs of its section, as the reader sees the page; not lines of docqa's extracted text.
+    assert top.citation.page_start is None and "line" not in top.citation.label
+    assert re.search(r", § Storage and care, ¶ 1(-[23])?$", top.citation.label), top.citation.label
+    cupboard = next(h for h in hits if "A cool cupboard" in h.text)
+    assert cupboard.citation.paragraph_start <= 2 <= cupboard.citation.paragraph_end
 
 
 # ------------------------------------------------------------------------ DOCX
@@ -257,6 +263,17 @@ def test_docx_paragraphs_headings_and_tables_in_order(tmp_path):
     assert doc.text.index("Revenue grew") < doc.text.index(table) < doc.text.index("Outlook")
     assert "Next year looks\tsteady." in doc.text
     assert heading_at(doc, doc.text.index("North")) == "Results"
+    # Paragraphs count from their section's heading: "Revenue grew" is the first of "Results".
+    assert paragraph_at(doc, doc.text.index("Revenue grew")) == 1
+    assert paragraph_at(doc, doc.text.index("Next year")) == 1
+    assert paragraph_at(doc, doc.text.index("This report")) == 1
+
+
+def test_docx_citation_names_section_and_paragraph(tmp_path, fake):
+    idx = qa.Index.open(settings=qa.Settings(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i"), embedder=fake)
+    idx.add_files([make_docx(tmp_path / "annual.docx")])
+    hit = idx.search("Next year looks steady", k=1)[0]
+    assert hit.citation.label == "[1] annual.docx, § Outlook, ¶ 1", hit.citation.label
 
 
 def test_docx_tracked_changes_links_and_content_controls(tmp_path):

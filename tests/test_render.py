@@ -132,3 +132,30 @@ def test_reply_shows_library_errors_and_hides_bugs(caplog):
     assert "secret internals" in caplog.text  # the details go to the server log
     html, ans = reply(_Broken(AssertionError("not called")), "  ")
     assert "Please type a question" in html and ans is None
+
+
+def test_a_table_passage_is_shown_as_a_table_under_its_header_with_the_evidence_row_marked():
+    text = "Alder | 100 | <b>2</b>\nMillport | 386 | 3\nOrford | 607 | 5"
+    doc = "Table 3: Boats by port\nPort | Fishing | Ferries\n" + text
+    start = doc.index(text)
+    row = doc.index("Millport | 386 | 3")
+    passage = qa.Passage(
+        passage_id=1, doc_id="h.pdf", title="Harbours", source="h.pdf", start=start, end=len(doc),
+        line_start=3, line_end=5, text=text, sentences=((row, row + 18),), page_start=1, page_end=1,
+        head="Table 3: Boats by port\nPort | Fishing | Ferries",
+    )
+    citation = qa.Citation(number=1, doc_id="h.pdf", source="h.pdf", title="Harbours", start=start, end=len(doc),
+                           line_start=3, line_end=5, label="[1] h.pdf, p. 1", page_start=1, page_end=1)
+    h = qa.Hit(passage=passage, score=0.5, citation=citation,
+               evidence=qa.Evidence(row, row + 18, "Millport | 386 | 3", 0.5),
+               explanation=qa.Explanation(0.5, 1.0, 0.5, ("millport",)))
+    html = render.passage_html(h)
+    assert f'<p class="qa-head">{render.esc("Table 3: Boats by port")}</p>' in html
+    assert "<thead><tr><th>Port</th><th>Fishing</th><th>Ferries</th></tr></thead>" in html
+    assert '<tr class="qa-row"><td>Millport</td><td>386</td><td>3</td></tr>' in html
+    assert html.count('class="qa-row"') == 1 and "<b>" not in html  # cells are escaped like all text
+    # A passage with a head but no cells (a caption over prose) stays text.
+    prose = qa.Hit(passage=qa.Passage(**{**vars(passage), "text": "Plain words here."}), score=0.5,
+                   citation=citation, evidence=qa.Evidence(start, start + 5, "Plain", 0.5),
+                   explanation=h.explanation)
+    assert "<table" not in render.passage_html(prose)

@@ -1,6 +1,8 @@
 """Retrieval with the real bundled model and a real FAISS index: what a user sees."""
 
 
+import shutil
+
 import pytest
 
 import qa
@@ -107,9 +109,42 @@ def test_unrelated_question_is_answered_honestly(seed_index):
 def test_found_is_judged_on_the_best_sentence_and_the_question_terms(seed_index, question, answerable):
     answer = seed_index.answer(question, k=3)
     assert answer.found is answerable
-    assert answer.found == (answer.confidence >= seed_index.settings.min_score)
+    named_unknown = any(n.startswith("No document mentions") for n in answer.notes)
+    assert answer.found == (answer.confidence >= seed_index.settings.min_score and not named_unknown)
     # The hits are candidates, so no hit's best sentence scores above the confidence.
     assert answer.confidence >= max(h.explanation.sentence for h in answer.hits) - 1e-6
+
+
+@pytest.mark.slow
+def test_a_name_no_passage_holds_is_not_found_and_the_answer_says_which(store_settings, real_embedder):
+    shutil.copy(SEED, store_settings.corpus_dir / SEED.name)
+    idx = qa.Index.open(settings=store_settings, embedder=real_embedder)
+    idx.sync()
+    # Everything else in the question matches the article well; the state it asks about is not in it.
+    asked = "What did Iran's supreme leader order after the killing of Haniyeh in Telangana?"
+    answer = idx.answer(asked)
+    assert not answer.found and answer.hits and not answer.quotes
+    assert answer.notes[-1] == "No document mentions “Telangana”."
+    assert idx.answer("What did Iran's supreme leader order after the killing of Haniyeh?").found
+    # Once a document names it, the name is known; once that document is removed, it is not.
+    idx.add_texts(["Telangana is a state in southern India; Hyderabad is its capital."], ids=["telangana"])
+    assert not any("Telangana" in n for n in idx.answer(asked).notes)
+    idx.remove("telangana")
+    assert idx.answer(asked).notes[-1] == "No document mentions “Telangana”."
+
+
+@pytest.mark.slow
+def test_the_short_answer_is_never_the_title_the_question_names(folders, real_embedder):
+    idx = qa.Index.open(settings=folders, embedder=real_embedder)
+    idx.add_texts(["The Salt Roads of Quenville\n\nMarta Olsen\n\nTuesday, March 3, 2015\n\n"
+                   "Salt came to Quenville on mule trains from the coast. The traders camped by the river and "
+                   "sold their loads at the autumn fair. Later the railway replaced the mule trains."], ids=["salt"])
+    answer = idx.answer('Who wrote the essay "The Salt Roads of Quenville", dated Tuesday, March 3, 2015?')
+    assert answer.found
+    quoted = [q.text for q in answer.quotes]
+    assert quoted and "The Salt Roads of Quenville" not in quoted and "Tuesday, March 3, 2015" not in quoted
+    # The highlight too: it marks a sentence that says something the question does not.
+    assert answer.hits[0].evidence.text not in ("The Salt Roads of Quenville", "Tuesday, March 3, 2015")
 
 
 def test_no_passage_is_longer_than_the_model_window(real_embedder, tmp_path):

@@ -50,6 +50,10 @@ CSS = """
 #chat .qa-hit { margin: 0.6em 0; padding: 0.5em 0.8em; border: 1px solid rgba(128, 128, 128, 0.35); border-radius: 8px; }
 #chat .qa-cite { margin: 0 0 0.3em; font-size: 0.92em; }
 #chat .qa-text { margin: 0 0 0.3em; }
+#chat .qa-head { margin: 0 0 0.2em; font-size: 0.9em; font-weight: 600; opacity: 0.85; }
+#chat .qa-table { border-collapse: collapse; font-size: 0.9em; margin: 0 0 0.3em; }
+#chat .qa-table th, #chat .qa-table td { border: 1px solid rgba(128, 128, 128, 0.35); padding: 1px 6px; text-align: left; }
+#chat .qa-table tr.qa-row td { background: #fde68a; color: #1f2937; }
 #chat .qa-note { font-size: 0.9em; opacity: 0.8; }
 #chat mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 #chat details summary { cursor: pointer; font-size: 0.9em; }

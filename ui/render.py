@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import qa
+from qa.types import CELL_SEP
 
 NOT_FOUND = "The documents do not seem to answer this question."
 CLOSEST_HEADING = "Closest passages (not an answer)"
@@ -36,24 +37,59 @@ def esc(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
 
 
+def table_html(p: qa.Passage, a: int, b: int) -> str:
+    """The rows of a table passage as an HTML table under its header rows,
+    the row holding the evidence (passage offsets ``a``-``b``) marked; "" when
+    the passage is not rows of cells (then it is shown as text)."""
+    header = [line.split(CELL_SEP) for line in p.head.split("\n") if CELL_SEP in line]
+    rows, pos = [], 0
+    for line in p.text.split("\n"):
+        end = pos + len(line)
+        if line.strip():
+            rows.append((line.split(CELL_SEP), pos < b and a < end))
+        pos = end + 1
+    if not rows or not any(len(cells) > 1 for cells, _ in rows):
+        return ""
+    out = ['<table class="qa-table">']
+    if header:
+        out.append("<thead>" + "".join(
+            "<tr>" + "".join(f"<th>{esc(c.strip())}</th>" for c in cells) + "</tr>" for cells in header
+        ) + "</thead>")
+    out.append("<tbody>")
+    for cells, marked in rows:
+        cls = ' class="qa-row"' if marked else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{esc(c.strip())}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def passage_html(h: qa.Hit) -> str:
     """One hit: citation label, character span, passage text with the evidence marked, and why it ranked."""
     p, ev, why = h.passage, h.evidence, h.explanation
     # Evidence offsets are document offsets; shift them into the passage text.
     a = max(0, min(len(p.text), ev.start - p.start))
     b = max(a, min(len(p.text), ev.end - p.start))
-    if b > a:
+    table = table_html(p, a, b) if p.head else ""
+    if table:
+        body = table
+    elif b > a:
         body = f"{esc(p.text[:a])}<mark>{esc(p.text[a:b])}</mark>{esc(p.text[b:])}"
     else:
         body = esc(p.text)
     terms = ", ".join(why.matched_terms) or "none"
     title = f" · <em>{esc(p.title)}</em>" if p.title else ""
+    # A table's caption is shown above its rows (it is not part of the
+    # passage's span, so citation offsets stay exact); its header rows are the
+    # table's header.
+    caption = [line for line in p.head.split("\n") if CELL_SEP not in line]
+    head = f'<p class="qa-head">{esc(" ".join(caption))}</p>' if caption else ""
     return (
         '<div class="qa-hit">'
         f'<p class="qa-cite"><strong>{esc(h.citation.label)}</strong>'
         f" · chars {p.start}–{p.end}{title}</p>"
-        f'<p class="qa-text">{body}</p>'
-        "<details><summary>Why this passage</summary><ul>"
+        f"{head}"
+        + (body if table else f'<p class="qa-text">{body}</p>')
+        + "<details><summary>Why this passage</summary><ul>"
         f"<li>dense (meaning) score: {why.dense:.3f}</li>"
         f"<li>best sentence's dense score: {why.sentence:.3f}</li>"
         f"<li>lexical (BM25) score: {why.lexical:.3f}</li>"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from ..types import CELL_SEP, Table, TableRow  # noqa: F401 - the readers' tables are the documents' tables
+
 # Control characters other than tab and newline: \f is reserved for page breaks.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
@@ -26,41 +28,6 @@ class Limits:
     zip_max_ratio: float
     zip_max_members: int
 
-
-@dataclass(frozen=True)
-class TableRow:
-    """One row of a table: its line in the text and each cell's span on that line.
-
-    Offsets are into :attr:`Parsed.text`; an empty cell is an empty span
-    ``(s, s)``. Cells are written on the row's line separated by ``CELL_SEP``,
-    so two numbers in neighbouring cells never run together.
-    """
-
-    start: int
-    end: int
-    cells: tuple[tuple[int, int], ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table found in a document, kept as rows of cells with its header rows.
-
-    ``start``/``end`` span all its rows in :attr:`Parsed.text`; the first
-    ``header_rows`` rows are column headers; ``caption`` is the table's title
-    or caption when one was found ("" otherwise); ``page`` is 1-based for paged
-    formats, None otherwise.
-    """
-
-    start: int
-    end: int
-    rows: tuple[TableRow, ...]
-    header_rows: int = 0
-    caption: str = ""
-    page: int | None = None
-
-
-# Between the cells of a table row in the text.
-CELL_SEP = " | "
 
 
 @dataclass(frozen=True)

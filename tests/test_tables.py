@@ -1,0 +1,118 @@
+"""Tables as rows with their headers: a row is one passage sentence whole, and
+every passage of a table's rows carries its caption and column headers.
+Then the real thing: a PDF table made here, read, indexed with the bundled
+model and asked about a row far below the header."""
+
+from __future__ import annotations
+
+import pytest
+
+import qa
+from helpers import PORTS, FakeEmbedder, harbour_rows, pdf_table
+from qa.chunking import chunk_rows
+from qa.ingest import TABLE_HEAD_CHARS, chunk_document, context, table_head
+from qa.types import Document, Table, TableRow
+
+SEP = " | "
+
+
+def table_text(caption: str, rows: list[list[str]], header_rows: int = 1) -> tuple[str, Table]:
+    """Text of a caption line and rows of cells, and the Table the readers would report for it."""
+    text = caption + "\n" if caption else ""
+    table_start, out = len(text), []
+    for cells in rows:
+        start, spans = len(text), []
+        for n, cell in enumerate(cells):
+            if n:
+                text += SEP
+            spans.append((len(text), len(text) + len(cell)))
+            text += cell
+        out.append(TableRow(start, len(text), tuple(spans)))
+        text += "\n"
+    return text, Table(table_start, out[-1].end, tuple(out), header_rows, caption)
+
+
+def document(prose_before: str, caption: str, rows, prose_after: str, header_rows: int = 1) -> Document:
+    body, table = table_text(caption, rows, header_rows)
+    shift = len(prose_before) + 2
+    table = Table(table.start + shift, table.end + shift,
+                  tuple(TableRow(r.start + shift, r.end + shift, tuple((a + shift, b + shift) for a, b in r.cells))
+                        for r in table.rows), table.header_rows, table.caption)
+    text = f"{prose_before}\n\n{body}\n{prose_after}"
+    return Document("t.pdf", "Ferry records", text, "t.pdf", format="pdf", tables=(table,))
+
+
+ROWS = [["Year", "Ferry", "Bridge"]] + [[str(1900 + n), f"{1000 + 7 * n:,}", str(3 * n)] for n in range(80)]
+
+
+def test_table_rows_are_whole_sentences_and_every_chunk_has_the_header():
+    doc = document("The valley kept records of every crossing. The ferry ran daily.", "Table 1: Crossings by year",
+                   ROWS, "After the bridge opened, the ferry closed. Its boat was sold.")
+    fake = FakeEmbedder()
+    chunks = chunk_document(doc, fake, qa.Settings(passage_tokens=40))
+    rows = {(r.start, r.end) for r in doc.tables[0].rows[1:]}
+    table_chunks = [c for c in chunks if c.head]
+    assert len(table_chunks) > 3  # 80 rows do not fit one passage
+    for c in chunks:
+        assert doc.text[c.start:c.end] == c.text
+    for c in table_chunks:
+        assert c.head == "Table 1: Crossings by year\nYear | Ferry | Bridge"
+        assert set(c.sentences) <= rows  # each sentence one whole data row
+        assert "Year | Ferry" not in c.text  # the header is the head, not a row of the passage
+    assert sorted(s for c in table_chunks for s in c.sentences) == sorted(rows)  # every row once
+    prose = [c for c in chunks if not c.head]
+    assert prose[0].text.startswith("The valley kept records") and prose[-1].text.endswith("Its boat was sold.")
+    # What the model and BM25 see: the head between the title and the rows.
+    first = table_chunks[0]
+    assert context(doc.title, first.text, "", first.head) == f"Ferry records\n{first.head}\n{first.text}"
+
+
+def test_a_document_without_tables_chunks_as_before():
+    doc = Document("p.txt", "P", "One sentence here. Another one there.\n\nA new paragraph starts.")
+    fake = FakeEmbedder()
+    settings = qa.Settings(passage_tokens=40)
+    chunks = chunk_document(doc, fake, settings)
+    assert [c.text for c in chunks] == ["One sentence here. Another one there.\n\nA new paragraph starts."]
+    assert all(c.head == "" for c in chunks)
+
+
+def test_a_row_longer_than_the_budget_is_cut_but_never_joined_to_the_next():
+    text, table = table_text("", [["Name", "Note"], ["alpha", "word " * 60], ["beta", "short"]])
+    rows = [(r.start, r.end) for r in table.rows[1:]]
+    chunks = chunk_rows(text, rows, 20, lambda s: len(s.split()), head="Name | Note")
+    pieces = [s for c in chunks for s in c.sentences]
+    assert pieces[-1] == rows[1]  # "beta | short" stays a sentence of its own
+    assert all(rows[0][0] <= a and b <= rows[0][1] for a, b in pieces[:-1])
+    assert all(c.head == "Name | Note" for c in chunks)
+
+
+def test_a_table_head_is_bounded():
+    wide = [[f"column number {n}" for n in range(200)], ["x"] * 200]
+    text, table = table_text("A caption", wide)
+    head = table_head(text, table)
+    assert head.startswith("A caption\ncolumn number 0") and len(head) <= TABLE_HEAD_CHARS
+
+
+def test_a_table_of_header_rows_only_keeps_its_rows():
+    doc = document("Some text before it.", "", [["Ferry", "Bridge"], ["1,204", "0"]], "Text after.", header_rows=2)
+    chunks = chunk_document(doc, FakeEmbedder(), qa.Settings(passage_tokens=40))
+    assert any("1,204 | 0" in c.text for c in chunks)
+
+
+# --- the real model on a real PDF ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_question_about_a_row_far_below_the_header_is_answered_with_that_row(folders, real_embedder):
+    pdf_table(folders.corpus_dir / "harbours.pdf", "Table 3: Boats registered by port, 2019", harbour_rows())
+    idx = qa.Index.open(settings=folders, embedder=real_embedder)
+    report = idx.sync()
+    assert report.added == ("harbours.pdf",), report
+    n = PORTS.index("Millport")
+    answer = idx.answer("In Table 3 (boats registered by port), how many yachts were registered in Millport?")
+    assert answer.found
+    first = answer.quotes[0]
+    assert first.text.startswith("Millport") and harbour_rows()[n + 1][3] in first.text  # the row, whole
+    hit = answer.hits[first.number - 1]
+    assert "Port | Fishing boats | Ferries | Yachts" in hit.passage.head
+    assert hit.citation.label.endswith("harbours.pdf, p. 1")
