@@ -12,6 +12,8 @@ Three rules side by side, from the same run and index:
   first hit);
 - its sentence part alone (session 6's first rule);
 - the best passage cosine in the index (the rule before session 6).
+And what ``Index.answer`` says in the end: the threshold, and a name in the
+question that no passage holds (qa.answering.unknown_names).
 
 Prints the shipped rule's false-refusal rate (answerable questions refused) and
 false-answer rate (questions about the unindexed half that are "answered") at
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
 from qa.evaluate import load_dataset, open_or_build  # noqa: E402
-from qa.answering import term_share  # noqa: E402
+from qa.answering import term_share, unknown_names  # noqa: E402
 from qa.confidence import COVERAGE_WEIGHT  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev" / "dev-v1.1.json"
@@ -46,13 +48,17 @@ RULES = ("shipped: sentence + terms", "best sentence alone", "best passage cosin
 
 
 def scores(idx, questions: list[str]) -> np.ndarray:
-    """[question, rule] scores for the three RULES."""
+    """[question, rule] scores for the three RULES, then two columns: whether
+    Index.answer said found, and whether the question names a word no passage holds."""
     out = []
+    lexical = idx.view().lexical
     for q in questions:
         a = idx.answer(q, k=1)
-        out.append((a.confidence, a.confidence - COVERAGE_WEIGHT * term_share(a.query, a.hits[0].passage)))
+        out.append((a.confidence, a.confidence - COVERAGE_WEIGHT * term_share(a.query, a.hits[0].passage),
+                    float(a.found), float(bool(unknown_names(lexical, q)))))
+    out = np.array(out)
     top, _ = idx.view().vectors.search(idx.embedder.embed(questions), 1)
-    return np.column_stack([np.array(out), top[:, 0]])
+    return np.column_stack([out[:, :2], top[:, 0], out[:, 2:]])
 
 
 def rates(answerable: np.ndarray, unanswerable: np.ndarray, t: float) -> tuple[float, float]:
@@ -101,6 +107,11 @@ def main() -> int:
     for t in sorted({round(x, 2) for x in np.arange(m - 0.1, m + 0.09, 0.02)} | {m}):
         r, a = rates(ans[:, 0], una[:, 0], t)
         print(f"| {t:.2f}{' (shipped)' if abs(t - m) < 1e-9 else ''} | {r:.1%} | {a:.1%} |")
+    print("\n#### What Index.answer says: the threshold, and names no passage holds\n")
+    print("| | answerable refused | unanswerable answered | refused for a name no passage holds: answerable | unanswerable |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| shipped | {np.mean(ans[:, 3] == 0):.1%} | {np.mean(una[:, 3] == 1):.1%} | "
+          f"{np.mean(ans[:, 4]):.1%} | {np.mean(una[:, 4]):.1%} |")
     refused, _ = rates(ans[:, 0], una[:, 0], m)
     print(f"\n#### Each rule at the shipped rule's refusal rate ({refused:.1%}) and at its own 5% limit\n")
     head = "| rule | threshold | answerable refused | unanswerable answered | 5% limit | refused | answered |"
