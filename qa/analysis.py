@@ -103,6 +103,21 @@ def names(text: str) -> tuple[str, ...]:
 _SENTENCE_OPENERS = ".?!¿¡:;\"“«(["
 
 
+@lru_cache(maxsize=4096)
+def name_words(text: str) -> frozenset[str]:
+    """Lower-cased words of a file name, title or question as names are
+    written: split at underscores and other punctuation, and also joined where
+    a hyphen or dot sits inside a word ("10-K" holds "10k", "U.S." "us", so
+    they meet "10K" and "US"); stopwords and one-character words aside."""
+    text = text.lower()
+    words = {*_NAME_SPLIT.split(text), *_NAME_SPLIT.split(_NAME_JOIN.sub("", text))}
+    return frozenset(w for w in words if len(w) > 1 and w not in _stopwords())
+
+
+_NAME_JOIN = re.compile(r"(?<=\w)[-.](?=\w)")
+_NAME_SPLIT = re.compile(r"[\W_]+")
+
+
 def adds_to(query: str, text: str) -> bool:
     """Whether ``text`` has a content word that ``query`` has not. A sentence
     made only of the question's own words (the title it names, a heading it

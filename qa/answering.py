@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 from typing import Sequence
 
 import numpy as np
 
-from .analysis import adds_to, coverage, matched_terms, names, terms
+from .analysis import adds_to, coverage, matched_terms, name_words, names, terms
 from .answertype import expected_type, offers_answer
 from .embedding import Embedder
 from .errors import EmptyQuestionError, QAError
@@ -131,6 +132,9 @@ def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) 
     sentence = best_sentence_cosines(view.sentences, ids, qv, dense)
     ranked = fuse(ids, dense, lexical, settings.dense_weight, sentence, settings.sentence_weight)
     cand = {int(i): view.passages[int(i)] for i in ids}  # one lookup each, not one per comparison
+    doc_names = {p.doc_id: document_name_words(p) for p in cand.values()}
+    if settings.name_weight:
+        ranked = by_name(ranked, cand, doc_names, question, settings.name_weight)
     top = collapse(
         ranked,
         key_span=lambda s: (cand[s.passage_id].start, cand[s.passage_id].end),
@@ -139,15 +143,52 @@ def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) 
         limit=k,
     )
     ranked = _with_evidence(q, head, np.stack([vecs[h] for h in head]), view, top, float(sentence.max()))
-    return replace(ranked, unknown=unknown_names(view.lexical, question))
+    named = frozenset().union(*doc_names.values())
+    return replace(ranked, unknown=unknown_names(view.lexical, question, named))
 
 
-def unknown_names(lexical, question: str) -> tuple[str, ...]:
+def document_name_words(p: Passage) -> frozenset[str]:
+    """The words of the file name (without its extension) and title of ``p``'s document."""
+    return name_words(f"{PurePath(p.source or p.doc_id).stem} {p.title}")
+
+
+def specific_words(question: str) -> frozenset[str]:
+    """The question's name_words that name something: with a digit ("2018",
+    "10k", "3m") or written with a capital where no sentence starts ("Globex").
+    Common words ("annual", "report") would favour every document whose title
+    shares a word with the question."""
+    capitalised = frozenset().union(*(name_words(n) for n in names(question)))
+    return frozenset(w for w in name_words(question) if w in capitalised or any(c.isdigit() for c in w))
+
+
+def by_name(ranked: list, passages: dict, doc_names: dict, question: str, weight: float) -> list:
+    """``ranked`` with ``weight`` x (the question's names and numbers that the
+    passage's document's file name and title hold, over the most any
+    candidate's document holds) added to each fused score, best first again.
+
+    Among reports of one kind ("3M 2018 10-K" beside other years and
+    companies) the passages read alike; the name is what tells them apart,
+    and the embedder and BM25 see only the title's first words with each
+    passage, never the file name."""
+    asked = specific_words(question)
+    if not asked:
+        return ranked
+    held = {doc: len(asked & words) for doc, words in doc_names.items()}
+    best = max(held.values(), default=0)
+    if not best:
+        return ranked
+    boosted = [replace(s, fused=s.fused + weight * held[passages[s.passage_id].doc_id] / best) for s in ranked]
+    return sorted(boosted, key=lambda s: (-s.fused, s.passage_id))
+
+
+def unknown_names(lexical, question: str, named: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The names the question asks about ("Telangana", "BTC") that no live
-    passage holds, title and table heads included: asked about a state, a
-    person or a product the documents never mention, the closest passage is
-    about something else, however well the rest of the question matches."""
-    return tuple(w for w in names(question) if not len(lexical.top(lexical.scores(w), 1)))
+    passage holds, title and table heads included, nor the file names and
+    titles in ``named`` (name_words of the candidates' documents): asked about
+    a state, a person or a product the documents never mention, the closest
+    passage is about something else, however well the rest of the question matches."""
+    return tuple(w for w in names(question)
+                 if not name_words(w) & named and not len(lexical.top(lexical.scores(w), 1)))
 
 
 def _with_evidence(q: Question, head: list[str], part_vecs: np.ndarray, view, top, best: float) -> Ranked:

@@ -130,6 +130,16 @@ class Settings:
             "rest is the whole passage's cosine. 0.0 ranks by passage vectors only."
         },
     )
+    # 0.05: SciFact nDCG@10 unchanged (0.7516), SQuAD 0.9351 -> 0.9349; 0.1 costs
+    # SciFact 0.002 (bench/name_weight.py, bench/RESULTS.md run 15).
+    name_weight: float = field(
+        default=0.05,
+        metadata={
+            "help": "Added to the fused score of a passage whose document's file name and title hold the "
+            "question's names and numbers (the document that holds the most gets all of it): '3M 2018 10-K' "
+            "routes to 3M_2018_10K.pdf among other years' reports. 0.0 turns it off."
+        },
+    )
     # Anserini's defaults rather than bm25s's (1.5, 0.75): passages are short
     # and of similar length, so term frequency should saturate early and length
     # count less (bench/RESULTS.md, run 7: nDCG@10 +0.008 SciFact, +0.007 SQuAD).
@@ -232,6 +242,7 @@ _RANGES = {
     "bm25_b": (0.0, 1.0),
     "bm25_df_damping": (0.0, 1.0),
     "sentence_weight": (0.0, 1.0),
+    "name_weight": (0.0, 1.0),
     "min_score": (-1.0, 1.0 + COVERAGE_WEIGHT),  # a cosine plus up to COVERAGE_WEIGHT (Answer.confidence)
     "passage_tokens": (16, math.inf),  # shorter than a short sentence is no passage
     "overlap_tokens": (0, math.inf),
