@@ -21,13 +21,13 @@ from .analysis import adds_to, coverage, matched_terms, name_words, names, terms
 from .answertype import expected_type, offers_answer
 from .embedding import Embedder
 from .errors import EmptyQuestionError, QAError
-from .extract import pick_quotes, split_question
+from .extract import pick_quotes, split_question, table_cell
 from .followup import conversation_context
 from .ingest import TITLE_CONTEXT_CHARS
 from .confidence import confidence
 from .ranking import best_sentence, collapse, fuse, sentence_scores
 from .settings import Settings
-from .types import Answer, Citation, Evidence, Explanation, Hit, Passage, Quote
+from .types import CELL_SEP, Answer, Citation, Evidence, Explanation, Hit, Passage, Quote
 
 # Candidates taken from each side before fusion.
 CANDIDATES = 64
@@ -272,8 +272,21 @@ def _quotes(ranked: Ranked, settings: Settings) -> tuple[Quote, ...]:
         eligible = [spans[i][0] == 0 for i in range(len(spans))]
     vecs = ranked.sentence_vectors
     picked = pick_quotes(ranked.part_scores, eligible, vecs @ vecs.T)
+    own = ranked.question.text
+
+    def asked(header: str) -> float:
+        # The question's words a column header holds, ties going to the header
+        # that is more nearly all asked for ("Yachts" over "Fishing boats" for
+        # "how many yachts ... boats registered").
+        n = len(matched_terms(own, header))
+        return n + n / max(1, len(terms(header)))
+
+    def cell(i: int) -> str:
+        head = hits[spans[i][0]].passage.head
+        return table_cell(ranked.texts[i], head, asked, CELL_SEP) if head else ""
+
     return tuple(
-        Quote(ranked.texts[i], spans[i][1], spans[i][2], hits[spans[i][0]].passage.doc_id, spans[i][0] + 1)
+        Quote(ranked.texts[i], spans[i][1], spans[i][2], hits[spans[i][0]].passage.doc_id, spans[i][0] + 1, cell(i))
         for i in picked
     )
 

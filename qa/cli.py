@@ -222,7 +222,7 @@ def cmd_ask(args) -> int:
     if answer.quotes:
         print("Answer, quoted from the documents:")
         for q in answer.quotes:
-            print(f"  {shown(q.text)} [{q.number}]")
+            print(f"  {shown(f'{q.cell} ({q.text})' if q.cell else q.text)} [{q.number}]")
     print()
     for h in answer.hits:
         c = h.citation

@@ -166,6 +166,9 @@ class Quote:
     end: int
     doc_id: str
     number: int  # the citation number of the hit it comes from
+    # A table row's answer as "row label, column header: value", every word
+    # from the table's cells; "" when the row is no table row or no one column is asked for.
+    cell: str = ""
 
 
 @dataclass(frozen=True)

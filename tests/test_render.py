@@ -159,3 +159,11 @@ def test_a_table_passage_is_shown_as_a_table_under_its_header_with_the_evidence_
                    citation=citation, evidence=qa.Evidence(start, start + 5, "Plain", 0.5),
                    explanation=h.explanation)
     assert "<table" not in render.passage_html(prose)
+
+
+def test_a_table_quote_gives_its_cell_then_the_whole_row():
+    h = hit(1, FESTIVAL)
+    quote = qa.Quote("Millport | 581 | 4 | 447", 0, 24, "h.pdf", 1, "Millport, Yachts: 447")
+    html = render.answer_html(qa.Answer("q", (h,), True, quotes=(quote,)))
+    short = html[html.index('class="qa-short"'):html.index("</blockquote>")]
+    assert short.index(render.esc("Millport, Yachts: 447")) < short.index(f'({render.esc("Millport | 581 | 4 | 447")})')

@@ -55,6 +55,7 @@ CSS = """
 #chat .qa-table th, #chat .qa-table td { border: 1px solid rgba(128, 128, 128, 0.35); padding: 1px 6px; text-align: left; }
 #chat .qa-table tr.qa-row td { background: #fde68a; color: #1f2937; }
 #chat .qa-note { font-size: 0.9em; opacity: 0.8; }
+#chat .qa-row-text { font-size: 0.9em; opacity: 0.75; }
 #chat mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 #chat details summary { cursor: pointer; font-size: 0.9em; }
 #documents table { width: 100%; font-size: 0.9em; }

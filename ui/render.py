@@ -99,6 +99,15 @@ def passage_html(h: qa.Hit) -> str:
     )
 
 
+def quote_html(q: qa.Quote) -> str:
+    """One quote of the short answer. A table row's cell comes first
+    ("Millport, Yachts: 447"), the whole row after it: the column is picked
+    by its header's words, and the row lets a reader check the pick."""
+    if q.cell:
+        return f'{esc(q.cell)} <span class="qa-row-text">({esc(q.text)})</span>'
+    return esc(q.text)
+
+
 def answer_html(ans: qa.Answer) -> str:
     """The whole chat reply for ``ans``: short answer, then the passages it came from."""
     parts = ['<div class="qa-reply">']
@@ -106,7 +115,7 @@ def answer_html(ans: qa.Answer) -> str:
         # Say so when earlier turns shaped the search, so a surprising hit can be understood.
         parts.append(f'<p class="qa-note">Read as a follow-up; searched for: {esc(ans.query)}</p>')
     if ans.found:
-        quoted = " ".join(f"{esc(q.text)} <strong>{esc(f'[{q.number}]')}</strong>" for q in ans.quotes)
+        quoted = " ".join(f"{quote_html(q)} <strong>{esc(f'[{q.number}]')}</strong>" for q in ans.quotes)
         parts.append(f'<p class="qa-lead">Answer, quoted from the documents:</p><blockquote class="qa-short">{quoted}</blockquote>')
         heading = "Passages"
     else:
