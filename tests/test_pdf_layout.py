@@ -533,3 +533,23 @@ def test_pdf_garbled_page_is_listed_and_left_out(tmp_path):
     assert any("page 2 has a garbled text layer" in w for w in parsed.warnings)
     assert "readable text layer" in parsed.text and "\x04" not in parsed.text
     assert len(parsed.pages) == 2
+
+
+DOUBLE = ("The harbour board met in the spring and agreed that the old quay would be rebuilt in stone, "
+          "that the ferry would keep its summer timetable, and that the fees for berthing would stay as "
+          "they were until the new quay was finished and the first ships had used it for a season.")
+
+
+def test_double_spaced_lines_are_one_paragraph_and_short_lines_stay_apart(tmp_path):
+    pdf = _fpdf()
+    pdf.add_page()
+    pdf.set_xy(15, 20)
+    pdf.multi_cell(180, 9, " ".join([DOUBLE] * 4))  # 10 pt text on a 9 mm pitch: double spacing
+    for k, heading in enumerate(["Harbour works", "Ferry timetable", "Berthing fees"]):
+        pdf.set_xy(15, 150 + 9 * k)
+        pdf.cell(0, 9, heading)
+    path = tmp_path / "double.pdf"
+    pdf.output(str(path))
+    text = _parse(path).text
+    assert " ".join([DOUBLE] * 4) in text  # every wrapped line joined, no sentence ends at a line break
+    assert "Harbour works\n\nFerry timetable\n\nBerthing fees" in text  # short lines are not run together

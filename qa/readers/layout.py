@@ -53,7 +53,9 @@ from dataclasses import dataclass, field
 GAP_EM = 0.9  # a gap wider than this x the text height may cut a row into segments (a gutter) ...
 WIDE_GAP_EM = 3.0  # ... and does when wider than this, or when the rows above and below are white there too
 GUTTER_REACH = 3.0  # how far above and below a gap the rows that confirm a gutter are looked for, x the height
-LEADING_EM = 0.75  # the most vertical white between two lines of one block, x the text height
+LEADING_EM = 0.75  # the most vertical white between two lines of one block, x the text height ...
+LEADING_SAMPLES = 8  # ... unless at least this many lines of a page are set at a wider, regular pitch
+LEADING_LOOKBACK = 20  # how many lines back the line above one is looked for (a form has thousands)
 SIZE_TOLERANCE = 0.2  # lines of one block differ in height by at most this share
 LINE_NUMBERS = 5  # bare integers counting up in a margin column: printer's or legal line numbers
 DROP_CAP_RATIO = 1.8  # a drop cap is at least this many times the page's usual text height
@@ -434,14 +436,22 @@ def group_blocks(lines) -> list[Block]:
     """Segments gathered into blocks: each continues the block right above it
     when close, overlapping in x and of a similar size."""
     blocks: list[list[Line]] = []
-    for line in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
+    ordered = sorted(lines, key=lambda ln: (ln.top, ln.x0))
+    leading = page_leading(ordered)
+    widths = sorted(ln.x1 - ln.x0 for ln in ordered)
+    full = 0.8 * widths[(3 * len(widths)) // 4] if widths else 0.0
+    for line in ordered:
         best, best_gap = None, None
         for i, block in enumerate(blocks):
             last = block[-1]
             # Baseline to baseline (loose boxes of some fonts overlap the next line's).
             gap = line.bottom - last.bottom - line.height
             h = max(last.height, line.height, 0.01)
-            if gap > LEADING_EM * h or gap < -0.5 * h:
+            if gap > leading * h or gap < -0.5 * h:
+                continue
+            # Across a double-spaced gap only a full line runs on: short lines
+            # there are headings, list items and labels, each a block of its own.
+            if gap > LEADING_EM * h and last.x1 - last.x0 < full:
                 continue
             if _x_overlap(line, last) <= 0.3 * min(line.x1 - line.x0, last.x1 - last.x0):
                 continue
@@ -455,6 +465,32 @@ def group_blocks(lines) -> list[Block]:
             blocks[best].append(line)
     return [Block(tuple(b), min(ln.x0 for ln in b), min(ln.top for ln in b), max(ln.x1 for ln in b),
                   max(ln.bottom for ln in b)) for b in blocks]
+
+
+def page_leading(ordered) -> float:
+    """The most white between two lines of one block, x the text height, for
+    one page (``ordered``: its lines by top, then left): LEADING_EM, or more on
+    a page set with a wider, regular pitch (double spacing), where every line
+    would otherwise be a paragraph of its own and a sentence would end at
+    each line break. Regular means most gaps within a fifth of their median;
+    a page of spaced-out items, headings and lists has no such pitch."""
+    gaps = []
+    for n, line in enumerate(ordered):
+        for last in reversed(ordered[max(0, n - LEADING_LOOKBACK) : n]):  # the nearest line above it
+            h = max(last.height, line.height, 0.01)
+            if abs(line.height - last.height) > SIZE_TOLERANCE * h or last.bottom >= line.bottom:
+                continue
+            if _x_overlap(line, last) > 0.3 * min(line.x1 - line.x0, last.x1 - last.x0):
+                gaps.append((line.bottom - last.bottom - line.height) / h)
+                break
+    gaps = sorted(g for g in gaps if 0 < g < 2.5)
+    if len(gaps) < LEADING_SAMPLES:
+        return LEADING_EM
+    median = gaps[len(gaps) // 2]
+    if median <= LEADING_EM:
+        return LEADING_EM
+    regular = sum(1 for g in gaps if abs(g - median) <= 0.2 * median)
+    return min(1.2 * median, 2.0) if 4 * regular >= 3 * len(gaps) else LEADING_EM
 
 
 # ---------------------------------------------------------- reading order
