@@ -27,7 +27,7 @@ from .ingest import TITLE_CONTEXT_CHARS
 from .confidence import confidence
 from .ranking import best_sentence, collapse, fuse, sentence_scores
 from .settings import Settings
-from .types import CELL_SEP, Answer, Citation, Evidence, Explanation, Hit, Passage, Quote
+from .types import CELL_SEP, Answer, Citation, Evidence, Explanation, Hit, Passage, Quote, split_head
 
 # Candidates taken from each side before fusion.
 CANDIDATES = 64
@@ -283,7 +283,7 @@ def _quotes(ranked: Ranked, settings: Settings) -> tuple[Quote, ...]:
 
     def cell(i: int) -> str:
         head = hits[spans[i][0]].passage.head
-        return table_cell(ranked.texts[i], head, asked, CELL_SEP) if head else ""
+        return table_cell(ranked.texts[i], split_head(head)[1], asked, CELL_SEP) if head else ""
 
     return tuple(
         Quote(ranked.texts[i], spans[i][1], spans[i][2], hits[spans[i][0]].passage.doc_id, spans[i][0] + 1, cell(i))

@@ -70,17 +70,16 @@ def pick_quotes(
     return chosen
 
 
-def table_cell(row: str, head: str, asked, sep: str) -> str:
+def table_cell(row: str, header_rows: list[list[str]], asked, sep: str) -> str:
     """"row label, column header: value" for a table ``row`` (cells joined by
-    ``sep``) under ``head`` (caption and header lines), naming the one column
+    ``sep``) under ``header_rows`` (each a list of cells), naming the one column
     whose header holds the most of what was asked (``asked(header) -> a score,
     0 for none of the question's words``); "" when no single column stands out
     or the header does not line up with the row's cells."""
     cells = [c.strip() for c in row.split(sep)]
-    lines = [line.split(sep) for line in head.split("\n") if sep in line]
     # Header lines that line up with the row, and fill most of it (a title
     # spread over a few cells of a header line is no column header).
-    lines = [line for line in lines if len(line) == len(cells) and 2 * sum(1 for c in line if c.strip()) > len(line)]
+    lines = [line for line in header_rows if len(line) == len(cells) and 2 * sum(1 for c in line if c.strip()) > len(line)]
     if len(cells) < 2 or not lines or not cells[0]:
         return ""
     # Header rows stacked over one column read top to bottom ("2019" over "Q1").

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 CELL_SEP = " | "
 
 
+def split_head(head: str) -> tuple[str, list[list[str]]]:
+    """A head made by :func:`qa.ingest.table_head` read back: its caption, and its
+    header rows as lists of cells (unstripped)."""
+    lines = head.split("\n") if head else []
+    caption = " ".join(line for line in lines if CELL_SEP not in line)
+    return caption, [line.split(CELL_SEP) for line in lines if CELL_SEP in line]
+
+
 @dataclass(frozen=True)
 class TableRow:
     """One row of a table: its line in the text and each cell's span on that line.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import qa
-from qa.types import CELL_SEP
+from qa.types import CELL_SEP, split_head
 
 NOT_FOUND = "The documents do not seem to answer this question."
 CLOSEST_HEADING = "Closest passages (not an answer)"
@@ -41,7 +41,7 @@ def table_html(p: qa.Passage, a: int, b: int) -> str:
     """The rows of a table passage as an HTML table under its header rows,
     the row holding the evidence (passage offsets ``a``-``b``) marked; "" when
     the passage is not rows of cells (then it is shown as text)."""
-    header = [line.split(CELL_SEP) for line in p.head.split("\n") if CELL_SEP in line]
+    header = split_head(p.head)[1]
     rows, pos = [], 0
     for line in p.text.split("\n"):
         end = pos + len(line)
@@ -81,8 +81,8 @@ def passage_html(h: qa.Hit) -> str:
     # A table's caption is shown above its rows (it is not part of the
     # passage's span, so citation offsets stay exact); its header rows are the
     # table's header.
-    caption = [line for line in p.head.split("\n") if CELL_SEP not in line]
-    head = f'<p class="qa-head">{esc(" ".join(caption))}</p>' if caption else ""
+    caption = split_head(p.head)[0]
+    head = f'<p class="qa-head">{esc(caption)}</p>' if caption else ""
     return (
         '<div class="qa-hit">'
         f'<p class="qa-cite"><strong>{esc(h.citation.label)}</strong>'
