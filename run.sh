@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point that sets everything up on a fresh machine, then runs:
 #   bash run.sh chat   -> index corpus/ and start the web chat on http://127.0.0.1:7860
-#   bash run.sh test   -> run the test suite (real model, real FAISS, Milvus Lite and a Milvus engine, real browser)
+#   bash run.sh test   -> run the test suite (real model, real FAISS, Milvus Lite and a Milvus engine, real browser,
+#                         real OCR engine)
 #   bash run.sh qa ... -> any `qa` command inside the project's environment
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -43,17 +44,32 @@ setup_browser() {
   fi
 }
 
+setup_ocr() {
+  # Scans and images are read by Tesseract (Debian's tesseract-ocr, with its English model).
+  # Without it docqa still runs: such pages are reported and skipped.
+  if ! command -v tesseract >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; } \
+        || echo "could not install Tesseract: scanned pages and images will be refused (apt-get install tesseract-ocr)" >&2
+    elif [ "${1:-}" != quiet ]; then
+      echo "Tesseract is missing: scanned pages and images will be refused until you run 'sudo apt-get install tesseract-ocr'" >&2
+    fi
+  fi
+}
+
 cmd="${1:-chat}"
 shift || true
 case "$cmd" in
   chat)
     setup_python
+    setup_ocr
     exec "$VENV/bin/qa" serve "$@"
     ;;
   test)
     # The Ray ingestion tests run on a local Ray instance; the index tests run on both stores.
     setup_python test,ray,milvus
     setup_browser
+    setup_ocr
     # A real Milvus engine for the contract test (its own venv); without it that test is skipped.
     [ -x bench/.milvus25/lib/python3*/site-packages/milvus_lite/lib/milvus ] 2>/dev/null \
       || bash bench/milvus_engine.sh >/dev/null || echo "no Milvus engine: the contract test will be skipped" >&2
@@ -61,6 +77,7 @@ case "$cmd" in
     ;;
   qa)
     setup_python
+    setup_ocr quiet  # installs where it can; the commands themselves say what a missing Tesseract costs
     exec "$VENV/bin/qa" "$@"
     ;;
   *)

@@ -163,6 +163,17 @@ def _progress(done: int, total: int, what: str = "passages") -> None:
         print(file=sys.stderr)
 
 
+def _ocr_progress(doc_id: str, event: dict) -> None:
+    """Each OCR'd page of a document, as a bar on stderr: "OCR scan.pdf [####......] 3/12 pages"."""
+    total, done = int(event.get("ocr", 0)), int(event.get("done", 0))
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\rOCR {shown(doc_id)} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} pages", end="",
+          file=sys.stderr, flush=True)
+    if done >= total:
+        print(file=sys.stderr)
+
+
 def _print_report(report) -> None:
     for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed)):
         for doc_id in ids:
@@ -186,7 +197,7 @@ def cmd_index(args) -> int:
     idx = _open(args, rebuild=args.rebuild)
     # Ray workers report whole documents: their passages are counted where they are cut.
     progress = functools.partial(_progress, what="documents") if address else _progress
-    report = idx.sync(progress=progress, ray_address=address)
+    report = idx.sync(progress=progress, ray_address=address, pages=_ocr_progress)
     _print_report(report)
     print(f"index: {shown(idx.location)} ({len(idx.documents())} documents, {len(idx)} passages)")
     return EXIT_REFUSED if report.errors and args.strict else 0
@@ -207,7 +218,7 @@ def cmd_ask(args) -> int:
     idx = _open(args)
     # Asking never waits for a writer: the corpus folder is synced first only
     # when no other process is syncing it, else the last commit answers.
-    report = idx.sync(progress=_progress, wait=False)
+    report = idx.sync(progress=_progress, wait=False, pages=_ocr_progress)
     for err in report.errors:
         print(f"refused: {shown(err)}", file=sys.stderr)
     answer = idx.answer(args.question, k=args.k)
@@ -240,7 +251,7 @@ def cmd_add(args) -> int:
     failed = 0
     for path in args.files:
         try:
-            _print_report(import_file(idx, path))
+            _print_report(import_file(idx, path, pages=_ocr_progress))
         except QAError as exc:  # one bad file does not stop the others
             print(f"error: {shown(exc)}", file=sys.stderr)
             failed += 1

@@ -165,13 +165,14 @@ def copy_into_corpus(src: Path, corpus_dir: Path, name: str | None = None) -> Pa
     return target
 
 
-def import_file(index, src: Path, name: str | None = None):
+def import_file(index, src: Path, name: str | None = None, pages=None):
     """Copy one file into the index's corpus folder under a safe name and index it.
 
     Returns the index's AddReport. A file the index refuses (binary, empty,
     unsupported, too big) raises :class:`DocumentError` and is taken out
     again; a refused replacement puts the previous version back, so the
-    corpus and the index stay exactly as they were.
+    corpus and the index stay exactly as they were. ``pages(doc_id, event)``
+    hears of each page read by OCR (Index.sync).
     """
     src = Path(src)
     name = safe_name(name or src.name)
@@ -190,7 +191,7 @@ def import_file(index, src: Path, name: str | None = None):
     copied = None
     try:
         copied = copy_into_corpus(src, corpus_dir, name)
-        return index.add_files([copied])
+        return index.add_files([copied], pages=pages)
     except BaseException:
         if copied is not None:
             if backup is not None:

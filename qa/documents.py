@@ -29,11 +29,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
+def read_document(path: Path, doc_id: str, max_bytes: int, ocr: readers.OcrOptions | None = None,
+                  progress=None) -> Document:
     """Read one file of a supported format into a :class:`Document`.
 
-    Text and Markdown are read here; PDF, HTML and DOCX in the reader worker
-    process, under the limits of :mod:`qa.readers`.
+    Text and Markdown are read here; PDF, HTML, DOCX and images in the reader
+    worker process, under the limits of :mod:`qa.readers`; pages without a
+    text layer by OCR as ``ocr`` says. ``progress(event)``: each OCR'd page
+    (qa/readers/_worker.py).
     """
     source = doc_id
     path = Path(path)
@@ -52,11 +55,11 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
         raise DocumentError(
             source, f"is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit (QA_MAX_FILE_MB)"
         )
-    fmt, parsed = readers.read(path, source)
+    fmt, parsed = readers.read(path, source, ocr, progress)
     doc = make_document(parsed.text, doc_id, parsed.title, title_from_name=path.name, source=source)
     return dataclasses.replace(
         doc, format=fmt, pages=parsed.pages, headings=parsed.headings, warnings=parsed.warnings,
-        tables=parsed.tables, paragraphs=() if parsed.pages else parsed.paragraphs,
+        tables=parsed.tables, paragraphs=() if parsed.pages else parsed.paragraphs, ocr_pages=parsed.ocr_pages,
     )
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import answering, refusals
+from . import answering, readers, refusals
 from .corpus import file_digest, file_stat, scan
 from .documents import make_document, read_document, text_hash
 from .embedding import RECORDED, Embedder, embed_passages, load_embedder, recorded_backend, runs_like
@@ -35,6 +35,8 @@ from .refusals import Refusal
 from .settings import Settings
 from .storage import Bm25Params, Change, DocInfo, Manifest, NewDocument, Store, View, open_store
 from .types import AddReport, Answer, Chunk, Document, Hit, Passage
+
+PageProgress = Callable[[str, dict], None]  # (doc id, OCR event): see Index.sync
 
 # Bump when chunk boundaries or the embedded text change: old indexes then
 # ask for a rebuild instead of silently mixing two kinds of passages.
@@ -203,9 +205,10 @@ class Index:
         ]
         return self._apply(docs, origin="text")[0]
 
-    def add_files(self, paths: Iterable[str | Path]) -> AddReport:
+    def add_files(self, paths: Iterable[str | Path], *, pages: PageProgress | None = None) -> AddReport:
         """Add or replace files. Every file is read first: one bad file raises
-        :class:`DocumentError` and nothing changes."""
+        :class:`DocumentError` and nothing changes. ``pages(doc_id, event)``
+        hears of each page read by OCR (see :meth:`sync`)."""
         corpus = self.settings.corpus_dir.resolve()
         docs, origins, files = [], {}, {}
         for p in paths:
@@ -218,7 +221,8 @@ class Index:
             if not path.is_file():
                 raise DocumentError(str(p), "does not exist or is not a file")
             stat = _stat_of(path) if origin == "corpus" else None
-            docs.append(read_document(path, doc_id, self._max_bytes()))
+            progress = None if pages is None else (lambda event, d=doc_id: pages(d, event))
+            docs.append(read_document(path, doc_id, self._max_bytes(), self._ocr(), progress))
             origins[doc_id] = origin
             if stat is not None:
                 files[doc_id] = stat
@@ -237,6 +241,7 @@ class Index:
         ray_address: str | None = None,
         *,
         wait: bool = True,
+        pages: PageProgress | None = None,
     ) -> AddReport:
         """Bring the index in line with the corpus folder: add new files,
         re-index changed ones, remove deleted ones. Files that cannot be read
@@ -251,6 +256,9 @@ class Index:
         With ``ray_address`` ("local", "auto" or "ray://host:10001") the files
         are read and embedded on that Ray cluster (see ray_ingest.py), and
         ``progress`` counts documents instead of passages; the commit is the same.
+
+        ``pages(doc_id, event)`` hears of OCR as it goes: {"ocr": n} before a
+        document's n pages are OCR'd, {"ocr": n, "done": k} after each.
         """
         timeout = self.settings.lock_timeout_s if wait else 0.0
         with self._storage.sync_lock(timeout) as held:
@@ -261,9 +269,12 @@ class Index:
                         "wait for it to finish (or stop it) and try again"
                     )
                 return AddReport(notes=(BUSY_NOTE,))
-            return self._sync(corpus_dir, progress, ray_address)
+            return self._sync(corpus_dir, progress, ray_address, pages)
 
-    def _sync(self, corpus_dir, progress: Progress | None, ray_address: str | None) -> AddReport:
+    def _ocr(self) -> readers.OcrOptions:
+        return readers.ocr_options(self.settings.ocr, self.settings.ocr_languages)
+
+    def _sync(self, corpus_dir, progress: Progress | None, ray_address: str | None, pages=None) -> AddReport:
         folder = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir
         listing = scan(folder, self.settings.allow_outside_links)
         known = self._view().manifest.documents
@@ -301,7 +312,7 @@ class Index:
             to_read[doc_id] = path
             files[doc_id] = (stat, digest)
         if ray_address is None:
-            docs, failed = read_documents(to_read, self._max_bytes())
+            docs, failed = read_documents(to_read, self._max_bytes(), self._ocr(), pages)
             embed = None
         else:
             from .ray_ingest import RayIngest  # Ray is an optional extra: imported only when asked for
@@ -412,6 +423,7 @@ class Index:
             info = DocInfo(
                 doc.doc_id, doc.title, doc.source, doc.sha256, [], len(doc.text), origin_of(doc), doc.format,
                 len(doc.pages), list(doc.warnings) + [f"same content as {t}" for t in twins], list(stat), digest,
+                [[n, c] for n, c in doc.ocr_pages],
             )
             texts = [context(p.title, p.text, p.heading, p.head) for p in passages]
             added.append(NewDocument(info, passages, np.asarray(vecs, np.float32),

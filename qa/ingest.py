@@ -43,13 +43,15 @@ Embedded = tuple[list[Chunk], np.ndarray, list[np.ndarray]]
 EmbedDocs = Callable[[list[Document], "Progress | None"], dict[str, Embedded]]
 
 
-def read_documents(paths: dict[str, Path], max_bytes: int) -> tuple[list[Document], list[DocumentError]]:
+def read_documents(paths: dict[str, Path], max_bytes: int, ocr=None, pages=None) -> tuple[list[Document], list[DocumentError]]:
     """The documents at ``paths`` (doc id -> file), in that order, and the
-    refusal of each file that could not be read."""
+    refusal of each file that could not be read. ``ocr``: qa.readers.OcrOptions;
+    ``pages(doc_id, event)`` hears of each OCR'd page."""
     docs, errors = [], []
     for doc_id, path in paths.items():
         try:
-            docs.append(read_document(path, doc_id, max_bytes))
+            progress = None if pages is None else (lambda event, d=doc_id: pages(d, event))
+            docs.append(read_document(path, doc_id, max_bytes, ocr, progress))
         except DocumentError as exc:
             errors.append(exc)
     return docs, errors

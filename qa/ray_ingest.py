@@ -25,6 +25,7 @@ import logging
 import pickle
 from pathlib import Path
 
+from . import readers
 from .embedding import embed_passages, load_embedder, recorded_backend, runs_like
 from .errors import DocumentError, IndexMismatchError, MissingExtraError, QAError
 from .ingest import Embedded, Progress, chunk_document, embed_documents, read_documents
@@ -87,7 +88,9 @@ class RayIngest:
             return [], []
         items = [{"doc_id": doc_id, "path": str(path)} for doc_id, path in paths.items()]
         ds = self.ray.data.from_items(items).map_batches(
-            _read_batch, fn_kwargs={"max_bytes": max_bytes}, batch_size=FILES_PER_TASK, batch_format="numpy"
+            _read_batch, fn_kwargs={"max_bytes": max_bytes, "ocr": readers.ocr_options(self.settings.ocr,
+                                                                                   self.settings.ocr_languages)},
+            batch_size=FILES_PER_TASK, batch_format="numpy"
         )
         got = {row["doc_id"]: row for row in ds.iter_rows()}
         docs, errors = [], []
@@ -142,11 +145,11 @@ class RayIngest:
         return len(cpus), min(cpus)
 
 
-def _read_batch(batch, max_bytes: int):
+def _read_batch(batch, max_bytes: int, ocr=None):
     """Ray task: read each file; a DocumentError travels back pickled in the row's error."""
     docs, errors = [], []
     for doc_id, path in zip(batch["doc_id"], batch["path"]):
-        read, failed = read_documents({str(doc_id): Path(str(path))}, max_bytes)
+        read, failed = read_documents({str(doc_id): Path(str(path))}, max_bytes, ocr)
         docs.append(pickle.dumps(read[0]) if read else b"")
         errors.append(pickle.dumps(failed[0]) if failed else b"")
     return {"doc_id": batch["doc_id"], "doc": docs, "error": errors}

@@ -165,6 +165,17 @@ class Settings:
                   "k ** this (1: per passage, as Lucene; 0: once per document). The Milvus store counts per "
                   "passage whatever this says. Recorded by the index, like bm25_k1."},
     )
+    ocr: str = field(
+        default="auto",
+        metadata={"help": "When pages are read by OCR (Tesseract, offline): 'auto' (pages without a usable text "
+                  "layer, and image files), 'force' (every page of every PDF, the text layer ignored) or 'off' "
+                  "(such pages are reported and skipped; images refused)."},
+    )
+    ocr_languages: str = field(
+        default="eng",
+        metadata={"help": "Tesseract's languages for OCR, joined by '+' (for example 'eng+deu'); each needs its "
+                  "model installed (Debian: tesseract-ocr-deu)."},
+    )
     max_file_mb: float = field(
         default=50.0, metadata={"help": "Files larger than this are refused."}
     )
@@ -226,6 +237,12 @@ class Settings:
         # (a weight of 1.5), or fail much later with someone else's message
         # (a port of 70000). An overlap as long as a passage is allowed: the
         # chunker still moves on by at least one sentence per passage.
+        if self.ocr not in OCR_MODES:
+            raise SettingsError(f"ocr (QA_OCR) must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}. "
+                                "Unset it for the default (auto).")
+        if not self.ocr_languages or not all(part.replace("_", "").isalnum() for part in self.ocr_languages.split("+")):
+            raise SettingsError(f"ocr_languages (QA_OCR_LANGUAGES) must be Tesseract language codes joined by '+' "
+                                f"(eng, eng+deu), not {self.ocr_languages!r}. Unset it for the default (eng).")
         for name in _RANGES:
             value = getattr(self, name)
             problem = out_of_range(name, value)
@@ -235,6 +252,7 @@ class Settings:
                 )
 
 
+OCR_MODES = ("auto", "off", "force")
 # field -> (lowest, highest) a setting may take; inf: no upper bound.
 _RANGES = {
     "dense_weight": (0.0, 1.0),

@@ -68,6 +68,7 @@ class Document:
     warnings: tuple[str, ...] = ()  # what the reader could not do (pages without text, ...)
     tables: tuple[Table, ...] = ()  # tables found by the reader, rows in ``text`` order
     paragraphs: tuple[int, ...] = ()  # start offset of each block (HTML, DOCX): citations by paragraph
+    ocr_pages: tuple[tuple[int, float], ...] = ()  # (page, mean word confidence 0-1) of each page read by OCR
 
 
 @dataclass(frozen=True)

@@ -256,3 +256,18 @@ def running_chat(base: Path, **extra_env):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def scan_pdf(path, text_pdf, dpi: int = 150, change=None):
+    """An image-only PDF of ``text_pdf``'s pages, each rendered at ``dpi`` (grayscale) with
+    pypdfium2 and passed through ``change(page_number, image)`` when given: a scan whose text is known."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(text_pdf))
+    images = []
+    for number in range(1, len(pdf) + 1):
+        image = pdf[number - 1].render(scale=dpi / 72, grayscale=True).to_pil()
+        images.append(change(number, image) if change else image)
+    pdf.close()
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return path

@@ -49,7 +49,7 @@ def test_corpus_files_skips_hidden_and_unsupported(tmp_path):
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "sub" / "b.md").write_text("b")
     (tmp_path / ".hidden.txt").write_text("h")
-    (tmp_path / "image.png").write_bytes(b"x")
+    (tmp_path / "archive.zip").write_bytes(b"x")
     assert list(corpus_files(tmp_path)) == ["a.txt", "sub/b.md"]
 
 

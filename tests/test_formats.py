@@ -7,6 +7,7 @@ no binaries are checked in.
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -14,6 +15,7 @@ import qa
 from qa.documents import SUPPORTED_SUFFIXES, read_document
 from qa.errors import DocumentError
 from qa.ingest import heading_at, page_at, paragraph_at
+from qa.readers import ocr_options
 
 from helpers import make_docx, make_pdf
 
@@ -93,10 +95,19 @@ def test_pdf_citations_give_the_page_end_to_end(tmp_path, fake):
     assert info.doc_id == "kettle.pdf"
 
 
-def test_pdf_blank_page_is_named_in_the_warnings(tmp_path):
+def test_pdf_blank_page_is_named_in_the_warnings_when_ocr_is_off(tmp_path):
+    path = make_pdf(tmp_path / "gap.pdf", ["One.", "", "Three.", "Four."], blank=(2,))
+    doc = read_document(path, "gap.pdf", LIMIT, ocr_options("off"))
+    assert doc.warnings == ("page 2 has no extractable text (scanned?): OCR is off (QA_OCR=off); "
+                            "set QA_OCR=auto to read such pages",)
+    assert len(doc.pages) == 4 and page_at(doc, doc.text.index("Three.")) == 3
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_pdf_blank_page_read_by_ocr_is_just_blank(tmp_path):
     path = make_pdf(tmp_path / "gap.pdf", ["One.", "", "Three.", "Four."], blank=(2,))
     doc = read_document(path, "gap.pdf", LIMIT)
-    assert doc.warnings == ("page 2 has no extractable text (scanned?)",)
+    assert doc.warnings == () and doc.ocr_pages == ()
     assert len(doc.pages) == 4 and page_at(doc, doc.text.index("Three.")) == 3
 
 
@@ -128,10 +139,10 @@ def test_pdf_bookmarks_become_headings_where_their_title_is(tmp_path):
     assert heading_at(doc, doc.text.index("We boiled")) == "Chapter Two: Methods"
 
 
-def test_image_only_pdf_is_refused_as_scanned(tmp_path):
+def test_image_only_pdf_is_refused_as_scanned_when_ocr_is_off(tmp_path):
     path = image_pdf(tmp_path / "scan.pdf")
-    with pytest.raises(DocumentError, match=r"scan\.pdf: .*looks scanned.*OCR"):
-        read_document(path, "scan.pdf", LIMIT)
+    with pytest.raises(DocumentError, match=r"scan\.pdf: .*looks scanned.*QA_OCR=off"):
+        read_document(path, "scan.pdf", LIMIT, ocr_options("off"))
 
 
 def test_pdf_with_an_empty_user_password_is_read(tmp_path):

@@ -92,9 +92,9 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         # Earlier answers let a follow-up ("and why?") keep the conversation's subject.
         return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers)
 
-    def sync():
+    def sync(progress=gr.Progress()):
         try:
-            report = index.sync()
+            report = index.sync(pages=ocr_status(progress))
         except qa.QAError as exc:
             return f"Sync failed: {esc(str(exc))}", gr.skip()
         except Exception:
@@ -102,14 +102,14 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
             return "Sync failed: an unexpected error (see the server log); the index is as it was.", gr.skip()
         return esc(describe_sync(report)), documents_table(index)
 
-    def add(paths: list[str] | None):
+    def add(paths: list[str] | None, progress=gr.Progress()):
         folder = Path(files.GRADIO_CACHE)  # where Gradio put this chat's uploads
         try:
             if settings.read_only:
                 return "This chat is read-only: documents cannot be added here.", gr.skip(), None
             if not paths:
                 return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
-            lines = [add_upload(index, Path(p)) for p in paths]
+            lines = [add_upload(index, Path(p), ocr_status(progress)) for p in paths]
             return "\n".join(f"- {line}" for line in lines), documents_table(index), None
         finally:
             for p in paths or []:  # added or refused, the upload has served its purpose
@@ -217,13 +217,21 @@ def documents_table(index: qa.Index) -> str:
         return render.message_html("The list of documents could not be read (see the server log).", "error")
 
 
-def add_upload(index: qa.Index, src: Path) -> str:
+def ocr_status(progress):
+    """A pages callback (Index.sync) that shows OCR's progress in the page's status line."""
+    def pages(doc_id: str, event: dict) -> None:
+        total, done = int(event.get("ocr", 0)), int(event.get("done", 0))
+        progress((done, total), desc=f"Reading {doc_id} by OCR: page {done} of {total}", unit="pages")
+    return pages
+
+
+def add_upload(index: qa.Index, src: Path, pages=None) -> str:
     """Copy one uploaded file into the corpus folder and index it; returns a status line (HTML-escaped)."""
     if not src.is_file():
         # Another tab uploaded the same bytes under the same name and added them first.
         return f"Not added: {esc(src.name)}: the upload is no longer on the server; upload it again."
     try:
-        report = corpus.import_file(index, src)
+        report = corpus.import_file(index, src, pages=pages)
     except qa.QAError as exc:
         return f"Not added: {esc(str(exc))}"
     except Exception:

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from ..errors import DocumentError
 from ._base import Limits, Parsed
+from .ocr import OcrOptions
 from .text import MARKDOWN_SUFFIXES, TEXT_SUFFIXES
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 # Seconds one PDF/HTML/DOCX parse may take before it is killed and the file skipped.
 PARSE_TIMEOUT_S = 60.0
@@ -25,6 +28,9 @@ PARSE_MEMORY_MB = 1024
 MAX_PAGES = 5000
 # Characters of text kept from one PDF/HTML/DOCX; the rest is cut, with a warning.
 MAX_CHARS = 20_000_000
+# OCR (pages without a text layer, image files): one page's ceiling, and all pages of one document's.
+OCR_PAGE_TIMEOUT_S = 60.0
+OCR_DOCUMENT_TIMEOUT_S = 900.0
 # A .docx is a zip: refused when its parts declare more than this unpacked ...
 ZIP_MAX_BYTES = 200_000_000
 # ... or one part (over 1 MB) unpacks to more than this many times its packed size ...
@@ -39,8 +45,9 @@ FORMATS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
     ".docx": "docx",
+    **{s: "image" for s in IMAGE_SUFFIXES},
 }
-ISOLATED = frozenset({"pdf", "html", "docx"})
+ISOLATED = frozenset({"pdf", "html", "docx", "image"})
 
 
 def limits() -> Limits:
@@ -61,15 +68,25 @@ def format_of(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def read(path: Path, source: str) -> tuple[str, Parsed]:
-    """(format, parsed file). Size limits are the caller's; every refusal is a :class:`DocumentError`."""
+def ocr_options(mode: str = "auto", languages: str = "eng") -> OcrOptions:
+    """OCR as the settings ask (``mode``, ``languages``), under the ceilings in force now."""
+    return OcrOptions(mode=mode, languages=languages, page_timeout_s=float(OCR_PAGE_TIMEOUT_S),
+                      document_timeout_s=float(OCR_DOCUMENT_TIMEOUT_S))
+
+
+def read(path: Path, source: str, ocr: OcrOptions | None = None, progress=None) -> tuple[str, Parsed]:
+    """(format, parsed file). Size limits are the caller's; every refusal is a :class:`DocumentError`.
+
+    ``ocr``: when and how pages are OCR'd (default: :func:`ocr_options`);
+    ``progress(event)`` hears of each OCR'd page (see _worker.py).
+    """
     fmt = format_of(path)
     if fmt is None:
         raise DocumentError(source, f"unsupported format {path.suffix or '(no extension)'!r}")
     if fmt in ISOLATED:
         from ._client import parse_isolated
 
-        return fmt, parse_isolated(fmt, path, source, limits())
+        return fmt, parse_isolated(fmt, path, source, limits(), ocr or ocr_options(), progress)
     from . import text
 
     try:

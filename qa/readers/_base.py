@@ -40,7 +40,8 @@ class Parsed:
     of formats without pages. ``garbled_pages``: 1-based pages whose text
     layer looked like noise (to be read by OCR instead). ``anchors``:
     (offset, fragment id) of headings whose source names them (HTML ``id``),
-    so a citation can link to ``page.html#id``.
+    so a citation can link to ``page.html#id``. ``ocr_pages``: (1-based page,
+    mean word confidence 0-1) of each page whose text OCR gave.
     """
 
     text: str
@@ -52,6 +53,7 @@ class Parsed:
     tables: tuple[Table, ...] = ()
     garbled_pages: tuple[int, ...] = ()
     anchors: tuple[tuple[int, str], ...] = ()
+    ocr_pages: tuple[tuple[int, float], ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +70,7 @@ class Parsed:
             tables=tuple(_table_from_dict(t) for t in d.get("tables", ())),
             garbled_pages=tuple(int(p) for p in d.get("garbled_pages", ())),
             anchors=tuple((int(o), str(a)) for o, a in d.get("anchors", ())),
+            ocr_pages=tuple((int(p), float(c)) for p, c in d.get("ocr_pages", ())),
         )
 
 

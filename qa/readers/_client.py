@@ -16,11 +16,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import DocumentError
 from ._base import Limits, Parsed
-from ._worker import read_frame, write_frame
+from ._worker import ocr_budget, read_frame, write_frame
+from .ocr import OcrOptions
 
 _QA_DIR = Path(__file__).resolve().parent.parent
 # Runs in the worker: a stand-in ``qa`` package whose __init__ is never run, so
@@ -76,10 +79,27 @@ class _Worker:
         except queue.Empty:
             return "timeout"
 
-    def request(self, payload: dict, timeout: float):
-        """The reply bytes; None if the worker died; "timeout" if it did not answer in time."""
+    def request(self, payload: dict, timeout: float, ocr: OcrOptions, progress=None):
+        """The reply bytes; None if the worker died; "timeout" if it did not answer in time.
+
+        Progress frames go to ``progress(event)``; one announcing OCR moves the
+        deadline as the worker moves its own.
+        """
         write_frame(self.proc.stdin, json.dumps(payload).encode("utf-8"))
-        return self._get(timeout)
+        started = time.monotonic()
+        deadline = started + timeout
+        while True:
+            reply = self._get(max(0.0, deadline - time.monotonic()))
+            if not (isinstance(reply, bytes) and reply.startswith(b'{"progress"')):
+                return reply
+            event = json.loads(reply)["progress"]
+            if "ocr" in event and "done" not in event:
+                deadline = started + timeout + ocr_budget(event, ocr)
+            if progress is not None:
+                try:
+                    progress(event)
+                except Exception:
+                    pass  # a display's failure must not lose the document
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -121,10 +141,14 @@ _lock = threading.Lock()
 _worker: _Worker | None = None
 
 
-def parse_isolated(kind: str, path: Path, source: str, limits: Limits) -> Parsed:
-    """Parse one file in the worker, under ``limits``; every failure is a :class:`DocumentError`."""
+def parse_isolated(kind: str, path: Path, source: str, limits: Limits, ocr: OcrOptions | None = None,
+                   progress=None) -> Parsed:
+    """Parse one file in the worker, under ``limits``, OCR as ``ocr`` says; every failure is a
+    :class:`DocumentError`. ``progress(event)``: see _worker.py."""
     global _worker
-    request = {"kind": kind, "path": os.path.abspath(path), "name": source, "limits": limits.__dict__}
+    ocr = ocr or OcrOptions()
+    request = {"kind": kind, "path": os.path.abspath(path), "name": source, "limits": limits.__dict__,
+               "ocr": asdict(ocr)}
     wait = limits.timeout_s + _GRACE_S if hasattr(os, "fork") else limits.timeout_s
     with _lock:
         for attempt in (1, 2):
@@ -137,7 +161,7 @@ def parse_isolated(kind: str, path: Path, source: str, limits: Limits) -> Parsed
                     _worker = None
                     raise DocumentError(source, f"cannot be parsed: {exc}", lasting=False)
             try:
-                reply = _worker.request(request, wait)
+                reply = _worker.request(request, wait, ocr, progress)
             except (BrokenPipeError, OSError):
                 reply = None
             if reply is None and attempt == 1:

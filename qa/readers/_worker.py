@@ -10,7 +10,11 @@ The worker is single-threaded, so forking it is safe (the main process, with
 its model and web server threads, is never forked).
 
 Frames in both directions: 8-byte big-endian length, then UTF-8 JSON.
-Request: {"kind", "path", "name", "limits"}. Reply: {"ok": Parsed} or {"error": reason}.
+Request: {"kind", "path", "name", "limits", "ocr"}. Reply: {"ok": Parsed} or
+{"error": reason}, after any number of {"progress": event} frames: a parse
+that OCRs pages says so first ({"progress": {"ocr": pages}}), and the
+deadline grows by the OCR's own ceiling (OcrOptions: per page, per
+document), then counts its pages ({"ocr": pages, "done": n}).
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ import time
 
 from ..errors import DocumentError
 from ._base import Limits
+from .ocr import OcrOptions
 
 _HEADER = struct.Struct(">Q")
-LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word .docx"}
-PACKAGES = {"pdf": "pypdfium2 pypdf[crypto]", "html": "", "docx": "python-docx"}
+LABELS = {"pdf": "PDF", "html": "HTML", "docx": "Word .docx", "image": "image"}
+PACKAGES = {"pdf": "pypdfium2 pypdf[crypto]", "html": "", "docx": "python-docx", "image": "pillow"}
+PAGED = frozenset({"pdf", "image"})  # readers that OCR pages: they take OcrOptions and a progress callback
 _EXIT_MEMORY = 3
 _EXIT_FAILED = 4
 
@@ -73,7 +79,7 @@ def preload() -> None:
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf logs every oddity of a damaged file
     warnings.simplefilter("ignore")
-    for kind in ("pdf", "html", "docx"):
+    for kind in ("pdf", "html", "docx", "image"):
         try:
             module = __import__(f"qa.readers.{kind}", fromlist=["parse"])
             _readers[kind] = module.parse
@@ -126,10 +132,16 @@ def _tiny_pdf() -> bytes:
     return bytes(out)
 
 
-def parse_to_json(kind: str, path: str, name: str, limits: Limits) -> bytes:
+def ocr_budget(event: dict, ocr: OcrOptions) -> float:
+    """Seconds a parse may take beyond its own deadline once it announces OCR of ``event["ocr"]`` pages."""
+    return min(ocr.document_timeout_s, int(event.get("ocr", 0)) * ocr.page_timeout_s) + 10.0
+
+
+def parse_to_json(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions | None = None,
+                  progress=None) -> bytes:
     """The reply for one request; MemoryError propagates (the caller maps it to an exit code)."""
     try:
-        reply = {"ok": _parse(kind, path, name, limits).to_dict()}
+        reply = {"ok": _parse(kind, path, name, limits, ocr or OcrOptions(), progress).to_dict()}
     except DocumentError as exc:
         reply = {"error": exc.reason}
     except RecursionError:
@@ -144,7 +156,7 @@ def parse_to_json(kind: str, path: str, name: str, limits: Limits) -> bytes:
     return json.dumps(reply, ensure_ascii=False).encode("utf-8")
 
 
-def _parse(kind: str, path: str, name: str, limits: Limits):
+def _parse(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, progress):
     if kind not in _readers:
         if kind in _missing:
             raise DocumentError(
@@ -156,22 +168,29 @@ def _parse(kind: str, path: str, name: str, limits: Limits):
             data = f.read()
     except OSError as exc:
         raise DocumentError(name, f"cannot be read ({exc.strerror or exc})")
+    if kind in PAGED:
+        return _readers[kind](data, name, limits, ocr, progress)
     return _readers[kind](data, name, limits)
 
 
 # ---------------------------------------------------------------- one child per request
-def handle(request: dict) -> bytes:
+def handle(request: dict, forward=None) -> bytes:
+    """The reply to one request; ``forward(frame)`` passes progress frames on as they come."""
     limits = Limits(**request["limits"])
+    ocr = OcrOptions(**request.get("ocr", {}))
     kind, path, name = request["kind"], request["path"], request["name"]
     if not hasattr(os, "fork"):  # Windows: parse here; the main process enforces the deadline
+        def progress(event):
+            if forward is not None:
+                forward(json.dumps({"progress": event}).encode("utf-8"))
         try:
-            return parse_to_json(kind, path, name, limits)
+            return parse_to_json(kind, path, name, limits, ocr, progress)
         except MemoryError:
             return _error("needed more memory than there is to parse; skipped")
-    return _in_child(kind, path, name, limits)
+    return _in_child(kind, path, name, limits, ocr, forward)
 
 
-def _in_child(kind: str, path: str, name: str, limits: Limits) -> bytes:
+def _in_child(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, forward=None) -> bytes:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the worker's loop
@@ -179,9 +198,10 @@ def _in_child(kind: str, path: str, name: str, limits: Limits) -> bytes:
         try:
             os.close(r)
             _child_setup(limits)
-            payload = parse_to_json(kind, path, name, limits)
-            with os.fdopen(w, "wb") as out:
-                out.write(payload)
+            out = os.fdopen(w, "wb")
+            payload = parse_to_json(kind, path, name, limits, ocr, _child_progress(out, limits, ocr))
+            write_frame(out, payload)
+            out.close()
             code = 0
         except MemoryError:
             code = _EXIT_MEMORY
@@ -190,30 +210,49 @@ def _in_child(kind: str, path: str, name: str, limits: Limits) -> bytes:
         finally:
             os._exit(code)
     os.close(w)
-    chunks, timed_out = [], False
-    deadline = time.monotonic() + limits.timeout_s
+    buffer, reply, timed_out = bytearray(), None, False
+    started = time.monotonic()
+    deadline = started + limits.timeout_s
     try:
-        while True:
+        while reply is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
                 break
             ready, _, _ = select.select([r], [], [], remaining)
-            if ready:
-                chunk = os.read(r, 1 << 20)
-                if not chunk:
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            buffer += chunk
+            while len(buffer) >= _HEADER.size and reply is None:
+                size = _HEADER.unpack_from(buffer)[0]
+                if len(buffer) < _HEADER.size + size:
                     break
-                chunks.append(chunk)
+                frame = bytes(buffer[_HEADER.size:_HEADER.size + size])
+                del buffer[:_HEADER.size + size]
+                if not frame.startswith(b'{"progress"'):
+                    reply = frame
+                    break
+                event = json.loads(frame)["progress"]
+                if "ocr" in event and "done" not in event:
+                    deadline = started + limits.timeout_s + ocr_budget(event, ocr)
+                if forward is not None:
+                    forward(frame)
     finally:
         os.close(r)
         if timed_out:
             _kill(pid)
         _, status = os.waitpid(pid, 0)
     if timed_out:
-        return _error(f"took longer than {limits.timeout_s:g} s to parse; skipped (limit: qa.readers.PARSE_TIMEOUT_S)")
+        return _error(f"took longer than {limits.timeout_s:g} s to parse; skipped (limit: qa.readers.PARSE_TIMEOUT_S)"
+                      if deadline == started + limits.timeout_s else
+                      f"took longer than its time ceiling to parse and OCR ({deadline - started:.0f} s); skipped "
+                      "(limits: qa.readers.PARSE_TIMEOUT_S, OCR_DOCUMENT_TIMEOUT_S)")
     code = os.waitstatus_to_exitcode(status)
-    if code == 0 and chunks:
-        return b"".join(chunks)
+    if code == 0 and reply is not None:
+        return reply
     if code == _EXIT_MEMORY:
         return _error(
             f"needed more than {limits.memory_mb:,} MB of memory to parse; skipped (limit: qa.readers.PARSE_MEMORY_MB)"
@@ -225,6 +264,25 @@ def _in_child(kind: str, path: str, name: str, limits: Limits) -> bytes:
     if code < 0:
         return _error(f"crashed the {LABELS.get(kind, kind)} parser (signal {-code}); skipped")
     return _error(f"could not be parsed: the parser failed (exit code {code}); skipped")
+
+
+def _child_progress(out, limits: Limits, ocr: OcrOptions):
+    """The child's progress callback: a frame to the worker; before OCR, more CPU time for it."""
+    def progress(event: dict) -> None:
+        if "ocr" in event and "done" not in event:
+            _set_cpu_limit(int(limits.timeout_s + ocr_budget(event, ocr)) + 5)
+        write_frame(out, json.dumps({"progress": event}).encode("utf-8"))
+    return progress
+
+
+def _set_cpu_limit(seconds: int) -> None:
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds if hard == resource.RLIM_INFINITY else min(seconds, hard), hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _child_setup(limits: Limits) -> None:
@@ -281,7 +339,7 @@ def main() -> None:
         if frame is None:
             return
         try:
-            reply = handle(json.loads(frame))
+            reply = handle(json.loads(frame), lambda f: write_frame(replies, f))
         except Exception as exc:  # a bug here must not kill the worker
             reply = _error(f"could not be parsed: internal error in the reader ({type(exc).__name__}: {exc})")
         write_frame(replies, reply)

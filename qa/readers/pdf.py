@@ -42,6 +42,7 @@ from ._base import Limits, Parsed, Table, clean_text, one_line
 from .layout import Paragraph, body_height, drop_line_numbers, join_lines, page_items
 from .layout_pages import choose_title, furniture, garbled, is_page_number, lexicon
 from .layout_tables import TableGrid, find_tables, table_text
+from .ocr import INSTALL_HINT, OcrOptions, engine, ocr_pages, scale_for
 from .pdf_words import read_page, read_rules
 
 # Between two pages' texts: a blank line with a form feed, so a sentence never
@@ -53,9 +54,16 @@ MAX_BOOKMARKS = 2000
 # streams under CHECK_CONTENT_BYTES are not unpacked to check.
 MAX_CONTENT_BYTES = 75_000_000
 CHECK_CONTENT_BYTES = 200_000
+_LOW = "low confidence"
 
 
-def parse(data: bytes, name: str, limits: Limits) -> Parsed:
+def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None, progress=None) -> Parsed:
+    """The PDF's text; pages without a usable text layer read by OCR as ``ocr`` says.
+
+    ``progress(event)`` hears {"ocr": pages} before OCR starts and
+    {"ocr": pages, "done": n} after each page (the worker extends its
+    deadline and shows the count).
+    """
     head = data[:1024]
     if b"%PDF-" not in head:
         raise DocumentError(name, "is not a PDF (no %PDF- header): check what kind of file it really is")
@@ -76,34 +84,37 @@ def parse(data: bytes, name: str, limits: Limits) -> Parsed:
     except pdfium.PdfiumError as exc:
         raise DocumentError(name, f"is damaged and cannot be read as a PDF ({exc})")
     try:
-        return _read(pdf, name, limits, min(count, len(pdf)) or len(pdf))
+        return _read(pdf, name, limits, min(count, len(pdf)) or len(pdf), ocr or OcrOptions(), progress)
     finally:
         pdf.close()
 
 
-def _read(pdf, name: str, limits: Limits, count: int) -> Parsed:
+def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress) -> Parsed:
     pages: list[list] = []  # per page: paragraphs and table grids in reading order
     heights, bodies = [], []
     warnings: list[str] = []
     empty, unreadable, noisy = [], [], []
     total, cut_at = 0, None
+    force = ocr.mode == "force" and engine() is not None
     for number in range(1, count + 1):
         items, height, body = [], 0.0, 10.0
         try:
             page = pdf[number - 1]
             try:
-                words = read_page(page)
-                height = words.height
-                raw = " ".join(w.text for w in words.words)
-                if not raw.strip():
-                    empty.append(number)
-                elif garbled(raw, words.tokens, words.unmapped):
-                    noisy.append(number)
+                if force:
+                    height = page.get_height()
+                    empty.append(number)  # its text layer is not read: OCR gives the text
                 else:
-                    body = body_height(words.words)
-                    found = find_tables(drop_line_numbers(words.words), body, lambda: read_rules(page, words))
-                    items = page_items(found.rest, found.tables, body, found.rest_rows)
-                total += len(raw)
+                    words = read_page(page)
+                    height = words.height
+                    raw = " ".join(w.text for w in words.words)
+                    if not raw.strip():
+                        empty.append(number)
+                    elif garbled(raw, words.tokens, words.unmapped):
+                        noisy.append(number)
+                    else:
+                        items, body = items_of(words.words, lambda: read_rules(page, words))
+                    total += len(raw)
             finally:
                 page.close()
         except Exception as exc:  # one bad page must not lose the rest
@@ -116,24 +127,34 @@ def _read(pdf, name: str, limits: Limits, count: int) -> Parsed:
             cut_at = number
             break
 
+    ocr_done: list[tuple[int, float]] = []  # (page, confidence) of the pages whose text OCR gave
+    blank, failed = [], []
+    if (empty or noisy) and ocr.mode != "off" and engine() is not None:
+        ocr_done, blank, failed = ocr_into(lambda n: _render_page(pdf, n, ocr), sorted(empty + noisy), ocr, progress,
+                                           pages, heights, bodies)
+        read = {n for n, _ in ocr_done}
+        empty = []  # each was read, found blank, or is named in a failure below
+        noisy = [n for n in noisy if n not in read]
+        warnings.extend(ocr_warnings(failed, ocr))
+    hint = _ocr_hint(ocr)
+    if ocr.mode == "force" and not force:
+        warnings.append(f"QA_OCR=force, but Tesseract is not installed: the text layer was read ({INSTALL_HINT})")
+
     if not any(pages):
+        if failed:
+            raise DocumentError(name, f"has no text that could be read: {warnings[0]}")
+        if blank and not noisy:
+            raise DocumentError(name, "has no text: its pages were read by OCR and no words were found on them")
         if noisy:
             raise DocumentError(name, "has no usable text: the text layer of every page is garbled (fonts "
-                                "without a Unicode map). Run OCR on it first (for example "
-                                "`ocrmypdf --force-ocr in.pdf out.pdf`) and add the result")
+                                f"without a Unicode map){hint}")
         if unreadable:
             raise DocumentError(name, f"has no readable text: {unreadable[0]}" + (
                 f" (and {len(unreadable) - 1} more pages)" if len(unreadable) > 1 else ""))
-        raise DocumentError(
-            name,
-            "has no extractable text: it looks scanned (pages are images). Run OCR on it first "
-            "(for example `ocrmypdf in.pdf out.pdf`) and add the result",
-        )
+        raise DocumentError(name, f"has no extractable text: it looks scanned (pages are images){hint}")
 
-    paragraphs = [[it for it in items if isinstance(it, Paragraph)] for items in pages]
-    marks = furniture(paragraphs, heights)
-    lex = lexicon(_plain(p) for paras in paragraphs for p in paras)
-    text, starts, blocks, tables, truncated = _render(pages, paragraphs, marks, lex, limits.max_chars)
+    text, starts, blocks, tables, truncated, title = compose(pages, heights, bodies, limits.max_chars,
+                                                             _meta_title(pdf))
     if truncated or cut_at is not None:
         upto = len(starts)
         warnings.append(
@@ -142,18 +163,17 @@ def _read(pdf, name: str, limits: Limits, count: int) -> Parsed:
         )
     if noisy:
         warnings.insert(0, _pages_warning(noisy, "have a garbled text layer (fonts without a usable Unicode map); "
-                                                 "their text is left out: run OCR on them",
+                                                 f"their text is left out{hint}",
                                           "has a garbled text layer (fonts without a usable Unicode map); its text "
-                                          "is left out: run OCR on it"))
+                                          f"is left out{hint}"))
     if empty:
-        warnings.insert(0, _pages_warning(empty, "have no extractable text (scanned?)",
-                                          "has no extractable text (scanned?)"))
+        warnings.insert(0, _pages_warning(empty, f"have no extractable text (scanned?){hint}",
+                                          f"has no extractable text (scanned?){hint}"))
+    if ocr_done:
+        mean = sum(c for _, c in ocr_done) / len(ocr_done)
+        warnings.insert(0, _pages_warning([n for n, _ in ocr_done], f"were read by OCR (mean confidence {mean:.0%})",
+                                          f"was read by OCR (confidence {mean:.0%})"))
     warnings.extend(unreadable)
-
-    # The first page with text (a cover may be a picture), without its running header.
-    first = next((n for n in range(min(3, len(paragraphs))) if paragraphs[n]), 0)
-    heads = [p for i, p in enumerate(paragraphs[first] if paragraphs else []) if i not in marks[first]]
-    title = choose_title(_meta_title(pdf), heads, bodies[first] if bodies else 10.0, text[:20_000])
     return Parsed(
         text=text,
         title=title,
@@ -163,7 +183,95 @@ def _read(pdf, name: str, limits: Limits, count: int) -> Parsed:
         paragraphs=tuple(blocks),
         tables=tuple(tables),
         garbled_pages=tuple(noisy),
+        ocr_pages=tuple(ocr_done),
     )
+
+
+def compose(pages, heights, bodies, max_chars: int, meta_title: str | None = None):
+    """A paged document's text from its pages' items (paragraphs and table grids in reading order).
+
+    Returns (text, page starts, block starts, tables, truncated, title):
+    running headers and footers found over all pages, line-end hyphens
+    undone against the document's own words, the title chosen from the
+    metadata title and the first page with text (a cover may be a picture),
+    without its running header.
+    """
+    paragraphs = [[it for it in items if isinstance(it, Paragraph)] for items in pages]
+    marks = furniture(paragraphs, heights)
+    lex = lexicon(_plain(p) for paras in paragraphs for p in paras)
+    text, starts, blocks, tables, truncated = _render(pages, paragraphs, marks, lex, max_chars)
+    first = next((n for n in range(min(3, len(paragraphs))) if paragraphs[n]), 0)
+    heads = [p for i, p in enumerate(paragraphs[first] if paragraphs else []) if i not in marks[first]]
+    title = choose_title(meta_title, heads, bodies[first] if bodies else 10.0, text[:20_000])
+    return text, starts, blocks, tables, truncated, title
+
+
+def items_of(words, rules=()) -> tuple[list, float]:
+    """A page's paragraphs and tables in reading order, and its body text height."""
+    body = body_height(words)
+    found = find_tables(drop_line_numbers(words), body, rules)
+    return page_items(found.rest, found.tables, body, found.rest_rows), body
+
+
+def _render_page(pdf, number: int, ocr: OcrOptions):
+    """Page ``number`` as a grayscale image for OCR, and points per pixel."""
+    page = pdf[number - 1]
+    try:
+        scale = scale_for(page.get_width(), page.get_height(), ocr)
+        image = page.render(scale=scale, grayscale=True).to_pil()
+    finally:
+        page.close()
+    return image, 1.0 / scale
+
+
+def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heights, bodies):
+    """OCR pages ``numbers`` (``render(n)`` -> image, points per pixel) into ``pages``, ``heights``, ``bodies``.
+
+    Returns ((page, confidence) of the pages read, pages found blank, (page, why) of those not read).
+    """
+    if progress is not None:
+        progress({"ocr": len(numbers)})
+
+    def count(done: int, total: int) -> None:
+        if progress is not None:
+            progress({"ocr": total, "done": done})
+
+    done, blank, failed = [], [], []
+    for number, got in ocr_pages(render, numbers, ocr, count):
+        if got.error:
+            failed.append((number, got.error))
+        elif not got.words:
+            blank.append(number)
+        elif got.confidence < ocr.min_confidence:
+            failed.append((number, f"{_LOW} ({got.confidence:.0%})"))
+        else:
+            items, body = items_of(list(got.words))
+            pages[number - 1], heights[number - 1], bodies[number - 1] = items, got.height, body
+            done.append((number, round(got.confidence, 3)))
+    return done, blank, failed
+
+
+def ocr_warnings(failed, ocr: OcrOptions) -> list[str]:
+    """The report's lines for the pages OCR did not read ((page, why) from :func:`ocr_into`)."""
+    why = dict(failed)
+    low = [n for n, reason in failed if reason.startswith(_LOW)]
+    out = []
+    if low:
+        out.append(_pages_warning(low, f"were read by OCR with {_LOW} (below {ocr.min_confidence:.0%}); their text "
+                                       "is left out: scan them again at a higher resolution or contrast",
+                                  f"was read by OCR with {why[low[0]]}; its text is left out: scan it again at a "
+                                  "higher resolution or contrast"))
+    out.extend(f"page {n}: {reason}; skipped" for n, reason in failed if not reason.startswith(_LOW))
+    return out
+
+
+def _ocr_hint(ocr: OcrOptions) -> str:
+    """What to do about pages OCR did not read, as the end of a warning ("" when OCR ran)."""
+    if ocr.mode == "off":
+        return ": OCR is off (QA_OCR=off); set QA_OCR=auto to read such pages"
+    if engine() is None:
+        return f": docqa reads such pages with OCR, which needs Tesseract: {INSTALL_HINT}"
+    return ""
 
 
 def _plain(p: Paragraph) -> str:

@@ -84,6 +84,7 @@ class DocInfo:
     # A corpus file when read: [size, mtime_ns, ctime_ns, inode] (corpus.file_stat) and its bytes' hash.
     file_stat: list[int] = field(default_factory=list)
     file_hash: str = ""
+    ocr_pages: list[list] = field(default_factory=list)  # [page, mean word confidence 0-1] of each OCR'd page
 
 
 @dataclass
