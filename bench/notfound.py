@@ -12,8 +12,9 @@ Three rules side by side, from the same run and index:
   first hit);
 - its sentence part alone (session 6's first rule);
 - the best passage cosine in the index (the rule before session 6).
-And what ``Index.answer`` says in the end: the threshold, and a name in the
-question that no passage holds (qa.answering.unknown_names).
+And what ``Index.answer`` says in the end: the threshold, a name in the
+question that no passage holds (qa.answering.unknown_names), and one that the
+first hit's document never mentions (qa.answering.unmatched_words).
 
 Prints the shipped rule's false-refusal rate (answerable questions refused) and
 false-answer rate (questions about the unindexed half that are "answered") at
@@ -48,14 +49,16 @@ RULES = ("shipped: sentence + terms", "best sentence alone", "best passage cosin
 
 
 def scores(idx, questions: list[str]) -> np.ndarray:
-    """[question, rule] scores for the three RULES, then two columns: whether
-    Index.answer said found, and whether the question names a word no passage holds."""
+    """[question, rule] scores for the three RULES, then three columns: whether
+    Index.answer said found, whether the question names a word no passage holds,
+    and whether it names one that the first hit's document never mentions (a near miss)."""
     out = []
     lexical = idx.view().lexical
     for q in questions:
         a = idx.answer(q, k=1)
+        near = any(n.startswith("The document that matches best") for n in a.notes)
         out.append((a.confidence, a.confidence - COVERAGE_WEIGHT * term_share(a.query, a.hits[0].passage),
-                    float(a.found), float(bool(unknown_names(lexical, q)))))
+                    float(a.found), float(bool(unknown_names(lexical, q))), float(near)))
     out = np.array(out)
     top, _ = idx.view().vectors.search(idx.embedder.embed(questions), 1)
     return np.column_stack([out[:, :2], top[:, 0], out[:, 2:]])
@@ -107,11 +110,12 @@ def main() -> int:
     for t in sorted({round(x, 2) for x in np.arange(m - 0.1, m + 0.09, 0.02)} | {m}):
         r, a = rates(ans[:, 0], una[:, 0], t)
         print(f"| {t:.2f}{' (shipped)' if abs(t - m) < 1e-9 else ''} | {r:.1%} | {a:.1%} |")
-    print("\n#### What Index.answer says: the threshold, and names no passage holds\n")
-    print("| | answerable refused | unanswerable answered | refused for a name no passage holds: answerable | unanswerable |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n#### What Index.answer says: the threshold, names no passage holds, names the best document lacks\n")
+    print("| | answerable refused | unanswerable answered | a name no passage holds: answerable | unanswerable "
+          "| a name the best document lacks: answerable | unanswerable |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print(f"| shipped | {np.mean(ans[:, 3] == 0):.1%} | {np.mean(una[:, 3] == 1):.1%} | "
-          f"{np.mean(ans[:, 4]):.1%} | {np.mean(una[:, 4]):.1%} |")
+          f"{np.mean(ans[:, 4]):.1%} | {np.mean(una[:, 4]):.1%} | {np.mean(ans[:, 5]):.1%} | {np.mean(una[:, 5]):.1%} |")
     refused, _ = rates(ans[:, 0], una[:, 0], m)
     print(f"\n#### Each rule at the shipped rule's refusal rate ({refused:.1%}) and at its own 5% limit\n")
     head = "| rule | threshold | answerable refused | unanswerable answered | 5% limit | refused | answered |"
