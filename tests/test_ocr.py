@@ -160,7 +160,7 @@ def test_skewed_and_sideways_scans_are_read(tmp_path):
 
 
 def test_low_contrast_page_is_reported_not_indexed_as_noise(tmp_path):
-    from PIL import Image, ImageFilter
+    from PIL import ImageFilter
 
     def faint(number, image):
         if number != 2:

@@ -132,3 +132,48 @@ def test_a_table_cell_names_its_row_label_and_the_column_asked_for():
     # Header rows stacked over the columns read top to bottom.
     two = "2019 | 2019 | 2020\nRegion | Q1 | Q1"
     assert table_cell("North | 10 | 12", split_head(two)[1], lambda h: 1.0 if h == "2020 Q1" else 0.0, SEP) == "North, 2020 Q1: 12"
+
+
+def harbour_markdown() -> str:
+    rows = harbour_rows()
+    lines = ["| " + " | ".join(rows[0]) + " |", "|:---|---:|---:|---:|"]
+    lines += ["|  " + "  |  ".join(r) + "  |" for r in rows[1:]]  # padded cells, as editors align them
+    return ("# Harbour statistics\n\nThe harbour board counts the boats of every port each spring.\n\n"
+            "## Table 3: Boats registered by port, 2019\n\n" + "\n".join(lines) + "\n\nCounted in April.\n")
+
+
+def test_a_markdown_pipe_table_is_a_table_and_keeps_the_files_lines(tmp_path):
+    from qa.documents import read_document
+
+    source = harbour_markdown()
+    path = tmp_path / "harbours.md"
+    path.write_text(source)
+    doc = read_document(path, "harbours.md", 10**9)
+    (table,) = doc.tables
+    assert table.caption == "Table 3: Boats registered by port, 2019" and table.header_rows == 1
+    assert [doc.text[a:b] for a, b in table.rows[0].cells] == ["Port", "Fishing boats", "Ferries", "Yachts"]
+    n = PORTS.index("Millport")
+    assert [doc.text[a:b] for a, b in table.rows[n + 1].cells] == harbour_rows()[n + 1]
+    assert doc.text[table.rows[n + 1].start:table.rows[n + 1].end] == " | ".join(harbour_rows()[n + 1])
+    # One line stays one line: a citation's line numbers are the file's own.
+    assert doc.text.count("\n") == source.count("\n")
+    line = doc.text[: table.rows[n + 1].start].count("\n")
+    assert "Millport" in source.split("\n")[line]
+    # A table in a code fence is code, not a table.
+    fenced = tmp_path / "code.md"
+    fenced.write_text("# Code\n\n```\n| a | b |\n|---|---|\n| 1 | 2 |\n```\n")
+    assert read_document(fenced, "code.md", 10**9).tables == ()
+
+
+def test_a_question_about_a_markdown_table_row_is_answered_with_its_cell(folders, real_embedder):
+    (folders.corpus_dir / "harbours.md").write_text(harbour_markdown())
+    idx = qa.Index.open(settings=folders, embedder=real_embedder)
+    idx.sync()
+    n = PORTS.index("Millport")
+    answer = idx.answer("In Table 3 (boats registered by port), how many yachts were registered in Millport?")
+    assert answer.found
+    first = answer.quotes[0]
+    assert first.cell == f"Millport, Yachts: {harbour_rows()[n + 1][3]}"
+    hit = answer.hits[first.number - 1]
+    assert "Port | Fishing boats | Ferries | Yachts" in hit.passage.head
+    assert "harbours.md, line" in hit.citation.label

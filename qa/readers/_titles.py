@@ -38,6 +38,17 @@ _MIN_CHARS_FOR_OVERLAP = 600
 _SAMPLE_CHARS = 200_000
 
 
+def unused_title_note(meta: str | None, chosen: str | None, file_name: str = "") -> str | None:
+    """The ingestion report's line for a metadata title that was not used (None when it was, or
+    when it is only the file's own name): the verdict ``qa list --details`` shows."""
+    meta = " ".join((meta or "").split())
+    if not meta or chosen == meta or (chosen and chosen in meta) or _same_name(meta, file_name):
+        return None
+    shown = meta if len(meta) <= 80 else meta[:79] + "…"
+    instead = f"by its first heading, “{chosen}”" if chosen else "by its file name"
+    return f"its metadata title “{shown}” looks like junk or another document's title: titled {instead}"
+
+
 def usable_title(title: str | None, text: str, file_name: str = "") -> str | None:
     """``title`` when it names this document, else None.
 

@@ -30,7 +30,7 @@ from docx.oxml.parser import parse_xml
 from ..errors import DocumentError
 from . import _tables
 from ._base import Limits, Parsed, Table, clean_text, one_line, truncate, xml_limit
-from ._titles import usable_title
+from ._titles import unused_title_note, usable_title
 
 _HEADING_STYLE = re.compile(r"(?i)^(heading\s*[1-9]|title)$")
 _TITLE_STYLE = re.compile(r"(?i)^title$")
@@ -95,7 +95,11 @@ def parse(data: bytes, name: str, limits: Limits) -> Parsed:
         paragraphs = [o for o in paragraphs if o < len(text)]
         tables = [t for t in tables if t.end <= len(text)]
         warnings.append(f"only the first {limits.max_chars:,} characters were read; the rest is not indexed")
-    title = usable_title(_core_title(document), text, name) or _first_heading(body)
+    meta = _core_title(document)
+    title = usable_title(meta, text, name) or _first_heading(body)
+    note = unused_title_note(meta, title, name)
+    if note:
+        warnings.append(note)
     return Parsed(text=text, title=title, headings=tuple(headings), warnings=tuple(warnings),
                   paragraphs=tuple(paragraphs), tables=tuple(tables))
 

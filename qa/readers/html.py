@@ -33,7 +33,7 @@ from lxml import etree
 from ..errors import DocumentError
 from . import _tables
 from ._base import Limits, Parsed, Table, clean_text, one_line, truncate, xml_limit
-from ._titles import usable_title
+from ._titles import unused_title_note, usable_title
 from .text import bom_decode, decode
 
 # Elements whose whole content is not document text.
@@ -92,6 +92,9 @@ def parse(data: bytes, name: str, limits: Limits) -> Parsed:
     if not title:
         levels = out.heading_levels
         title = next((h for lvl, h in levels if lvl == 1), None) or (levels[0][1] if levels else None)
+        note = unused_title_note(one_line(parser.title), title, name)
+        if note:
+            warnings.append(note)
     return Parsed(text=text, title=title, headings=tuple(headings), warnings=tuple(warnings),
                   paragraphs=tuple(paragraphs), tables=tuple(tables), anchors=tuple(anchors))
 

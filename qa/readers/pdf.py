@@ -42,6 +42,7 @@ from ._base import Limits, Parsed, Table, clean_text, one_line
 from .layout import Paragraph, body_height, drop_line_numbers, join_lines, page_items
 from .layout_pages import choose_title, furniture, garbled, is_page_number, lexicon
 from .layout_tables import TableGrid, find_tables, table_text
+from ._titles import unused_title_note
 from .ocr import INSTALL_HINT, OcrOptions, engine, ocr_pages, scale_for
 from .pdf_words import read_page, read_rules
 
@@ -153,8 +154,11 @@ def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress)
                 f" (and {len(unreadable) - 1} more pages)" if len(unreadable) > 1 else ""))
         raise DocumentError(name, f"has no extractable text: it looks scanned (pages are images){hint}")
 
-    text, starts, blocks, tables, truncated, title = compose(pages, heights, bodies, limits.max_chars,
-                                                             _meta_title(pdf))
+    meta = _meta_title(pdf)
+    text, starts, blocks, tables, truncated, title = compose(pages, heights, bodies, limits.max_chars, meta)
+    note = unused_title_note(meta, title, name)
+    if note:
+        warnings.append(note)
     if truncated or cut_at is not None:
         upto = len(starts)
         warnings.append(

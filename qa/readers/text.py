@@ -152,6 +152,12 @@ def _heading_at(text: str, pos: int) -> str | None:
 
 
 def parse(data: bytes, name: str, markdown: bool = False) -> Parsed:
-    """Text or Markdown bytes to :class:`Parsed` (title left to the caller)."""
+    """Text or Markdown bytes to :class:`Parsed` (title left to the caller); Markdown's pipe
+    tables become tables (qa/readers/markdown_tables.py)."""
     text = decode(data, name)
-    return Parsed(text=text, headings=markdown_headings(text) if markdown else ())
+    if not markdown:
+        return Parsed(text=text)
+    from .markdown_tables import markdown_tables
+
+    text, tables = markdown_tables(text)
+    return Parsed(text=text, headings=markdown_headings(text), tables=tables)
