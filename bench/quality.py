@@ -1,8 +1,15 @@
 """Retrieval quality benchmark: dense-only, lexical-only and the shipped fusion,
-on SciFact (BEIR) and SQuAD v1.1 dev, measured in one run.
+on SciFact (BEIR), SQuAD v1.1 dev and the real-documents dev set, measured in one run.
 
     python bench/quality.py                       # everything (slow on a laptop CPU)
     python bench/quality.py --limit-queries 300   # a fixed-seed sample of questions
+    python bench/quality.py --only realdocs       # one set
+
+The real documents (``../shared/data/realdocs``: PDF, DOCX and HTML files
+read by the real readers) get their own table, scored as ``qa eval`` scores
+them (the set's README): the right document and page first and in the top
+5, the short answer holding the answer (all, tables, prose), and the
+refusals of unanswerable and answerable questions.
 
 Each dataset is indexed once, with the shipped settings, in a temporary folder;
 the rows differ only in the weights used at query time (the same index folder
@@ -30,12 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
-from qa.evaluate import DEFAULT_K, build_index, format_table, load_dataset, run_queries, sample_queries  # noqa: E402
+from qa.evaluate import (  # noqa: E402
+    DEFAULT_K, REALDOCS_K, ask_realdocs, build_file_index, build_index, format_table, load_dataset, realdocs_result,
+    run_queries, sample_queries,
+)
 
 DATA = ROOT.parent / "shared" / "data"
 DEFAULTS = {
     "scifact": DATA / "scifact-train",
     "squad": DATA / "squad-v1.1-dev" / "dev-v1.1.json",
+    "realdocs": DATA / "realdocs",
 }
 TARGETS = {"scifact": {"ndcg10": 0.75}, "squad": {"recall5": 0.95, "ndcg10": 0.89}}
 FUSION_MARGIN = 0.02
@@ -61,6 +72,9 @@ def run(datasets: dict[str, Path], limit: int | None, settings: qa.Settings, qui
         queries = sample_queries(ds.queries, limit)
         with tempfile.TemporaryDirectory(prefix=f"docqa-bench-{name}-") as tmp:
             folder = Path(tmp) / "index"
+            if ds.kind == "realdocs":
+                rows += _realdocs(ds, queries, folder, settings, variants, quiet)
+                continue
             idx, build_s = build_index(ds, folder, settings, progress=None if quiet else _progress(f"{name}: indexing"))
             for label, weight, sentence in variants:
                 view = qa.Index.open(
@@ -74,10 +88,38 @@ def run(datasets: dict[str, Path], limit: int | None, settings: qa.Settings, qui
     return rows
 
 
+def _realdocs(ds, queries, folder: Path, settings: qa.Settings, variants, quiet: bool) -> list[dict]:
+    idx, build_s, refused = build_file_index(ds, folder, settings,
+                                             progress=None if quiet else _progress("realdocs: indexing"))
+    rows = []
+    for label, weight, sentence in variants:
+        view = qa.Index.open(folder, settings=settings.replace(dense_weight=weight, sentence_weight=sentence),
+                             embedder=idx.embedder)
+        scores, _, search_s = ask_realdocs(view, queries, k=REALDOCS_K)
+        result = realdocs_result(ds, view, scores, k=REALDOCS_K, build_s=build_s, search_s=search_s,
+                                 refused_files=refused)
+        rows.append({"dataset": "realdocs", "run": label, "result": result, "weights": (weight, sentence)})
+    return rows
+
+
+def realdocs_table(rows: list[dict]) -> str:
+    """The real documents' rows: retrieval by document and page, short answer, refusals."""
+    out = ["| run | hit@1 | hit@5 | short answer | tables | prose | unanswerable refused | answerable refused |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        groups = {g["group"]: g for g in r["result"].to_dict()["groups"]}
+        a, t, p = groups["answerable"], groups["table"], groups["prose"]
+        w, s = r["weights"]
+        out.append(f"| {r['run']} (w={w:g}, s={s:g}) | {a['hit1']:.3f} | {a['hit5']:.3f} | {a['joined']:.3f} | "
+                   f"{t['joined']:.3f} | {p['joined']:.3f} | {r['result'].unanswerable_refused:.3f} | "
+                   f"{r['result'].answerable_refused:.3f} |")
+    return "\n".join(out)
+
+
 def verdicts(rows: list[dict]) -> list[str]:
     out = []
-    by = {(r["dataset"], r["run"]): r["result"] for r in rows}
-    for name in dict.fromkeys(r["dataset"] for r in rows):
+    by = {(r["dataset"], r["run"]): r["result"] for r in rows if r["dataset"] != "realdocs"}
+    for name in dict.fromkeys(r["dataset"] for r in rows if r["dataset"] != "realdocs"):
         shipped = by[(name, "shipped")]
         for metric, target in TARGETS.get(name, {}).items():
             value = getattr(shipped, metric)
@@ -95,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scifact", type=Path, default=DEFAULTS["scifact"], help="BEIR SciFact folder")
     p.add_argument("--squad", type=Path, default=DEFAULTS["squad"], help="SQuAD v1.1 dev JSON file")
+    p.add_argument("--realdocs", type=Path, default=DEFAULTS["realdocs"], help="real-documents folder (docs/, questions.jsonl)")
     p.add_argument("--only", choices=sorted(DEFAULTS), help="run one dataset only")
     p.add_argument("--limit-queries", type=int, metavar="N", help="ask N questions per dataset (fixed-seed sample)")
     p.add_argument("--passage-tokens", type=int, help="override the shipped passage length")
@@ -107,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = qa.Settings()  # the shipped defaults, not the environment
     if args.passage_tokens:
         settings = settings.replace(passage_tokens=args.passage_tokens)
-    datasets = {"scifact": args.scifact, "squad": args.squad}
+    datasets = {"scifact": args.scifact, "squad": args.squad, "realdocs": args.realdocs}
     if args.only:
         datasets = {args.only: datasets[args.only]}
     t0 = time.perf_counter()
@@ -126,11 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         ))
         return 0
     table_rows = [(f"{r['dataset']:<8} {r['run']} (w={r['result'].dense_weight:g}, s={r['result'].sentence_weight:g})",
-                   r["result"]) for r in rows]
-    print(format_table(table_rows))
-    print()
+                   r["result"]) for r in rows if r["dataset"] != "realdocs"]
+    if table_rows:
+        print(format_table(table_rows))
+        print()
+    real = [r for r in rows if r["dataset"] == "realdocs"]
+    if real:
+        print(realdocs_table(real))
+        print()
     print(f"shipped settings: dense_weight={settings.dense_weight}, sentence_weight={settings.sentence_weight}, "
-          f"passage_tokens={settings.passage_tokens}; k={args.k} hits per question; build s is per dataset "
+          f"passage_tokens={settings.passage_tokens}; k={args.k} hits per question (realdocs: {REALDOCS_K}); build s is per dataset "
           f"(one index, four query-time settings); total {total:.0f} s")
     for line in verdicts(rows):
         print(line)
