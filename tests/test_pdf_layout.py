@@ -365,6 +365,9 @@ def test_title_falls_back_to_the_largest_heading_when_metadata_matches_nothing()
     assert choose_title("Quarterly Budget Memo", first, H, text) == "Overview of the Model"
     assert choose_title("Overview of the Model", first, H, text) == "Overview of the Model"
     assert heading_title([_para("small", 10)], H) is None
+    # A heading in a font without a Unicode map reads as noise: it is no title.
+    assert heading_title([_para("ÉÇÉÜtuÄx VöÅtÜt wx Ät", 20, height=18), _para("Votación nominal", 60, height=16)],
+                         H) == "Votación nominal"
 
 
 # ------------------------------------------------------------ real PDFs

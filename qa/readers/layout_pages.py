@@ -184,7 +184,7 @@ def heading_title(paragraphs, body: float) -> str | None:
         words = text.split()
         if not words or len(words) > TITLE_WORDS or sum(c.isalpha() for c in text) < 3 or is_page_number(text):
             continue
-        if p.height >= HEADING_RATIO * body:
+        if p.height >= HEADING_RATIO * body and not _garbled_words(words):
             cands.append((p.height, text))
     if not cands:
         return None
@@ -193,6 +193,14 @@ def heading_title(paragraphs, body: float) -> str | None:
         if h >= 0.95 * best:
             return text
     return None
+
+
+def _garbled_words(words) -> bool:
+    """Whether most of a short text's Latin-letter words look like no word (a heading set in a
+    font without a Unicode map: "ÉÇÉÜtuÄx VöÅtÜt"), the page-level test of :func:`garbled` for a line."""
+    latin = [w.strip("()[]{}.,;:!?\"'“”‘’«»*-–—/|") for w in words]
+    latin = [w for w in latin if len(w) >= 3 and not any(c.isdigit() for c in w) and w.isalpha()]
+    return len(latin) >= 2 and sum(1 for w in latin if _wordlike(w)) < 0.5 * len(latin)
 
 
 def choose_title(meta: str | None, first_page, body: float, text: str) -> str | None:
