@@ -269,3 +269,17 @@ def test_realdocs_broken_text_layer_is_read_by_ocr():
     assert [n for n, _ in doc.ocr_pages] == list(range(2, 23))
     assert doc.warnings[0].startswith("pages 2-22 were read by OCR (mean confidence ")
     assert not any("garbled" in w for w in doc.warnings)
+
+
+@pytest.mark.slow
+def test_the_chat_starting_on_a_scanned_corpus_logs_each_ocr_page(tmp_path):
+    from qa.serving import prepare_serving
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    scanned(corpus, "scan.pdf", PAGES[:2])
+    (corpus / "text-scan.pdf").unlink()
+    lines = []
+    index, report = prepare_serving(qa.Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), log=lines.append)
+    assert report.added == ("scan.pdf",)
+    assert "  OCR scan.pdf: page 1 of 2" in lines and "  OCR scan.pdf: page 2 of 2" in lines
