@@ -272,7 +272,8 @@ class Index:
             return self._sync(corpus_dir, progress, ray_address, pages)
 
     def _ocr(self) -> readers.OcrOptions:
-        return readers.ocr_options(self.settings.ocr, self.settings.ocr_languages)
+        s = self.settings
+        return readers.ocr_options(s.ocr, s.ocr_languages, s.ocr_cache_dir if s.ocr_cache_mb > 0 else "", s.ocr_cache_mb)
 
     def _sync(self, corpus_dir, progress: Progress | None, ray_address: str | None, pages=None) -> AddReport:
         folder = Path(corpus_dir) if corpus_dir is not None else self.settings.corpus_dir

@@ -90,6 +90,7 @@ class RayIngest:
         ds = self.ray.data.from_items(items).map_batches(
             _read_batch, fn_kwargs={"max_bytes": max_bytes, "ocr": readers.ocr_options(self.settings.ocr,
                                                                                    self.settings.ocr_languages)},
+            # (no OCR cache: the workers' disks are theirs, and a cluster reads each file once)
             batch_size=FILES_PER_TASK, batch_format="numpy"
         )
         got = {row["doc_id"]: row for row in ds.iter_rows()}

@@ -176,6 +176,16 @@ class Settings:
         metadata={"help": "Tesseract's languages for OCR, joined by '+' (for example 'eng+deu'); each needs its "
                   "model installed (Debian: tesseract-ocr-deu)."},
     )
+    ocr_cache_dir: Path = field(
+        default=PROJECT_ROOT / ".docqa" / "ocr",
+        metadata={"help": "Where what OCR read on each page is kept, by the file's content, with the words' "
+                  "boxes: indexing the same scan again (a rebuild, another index) does not OCR it again."},
+    )
+    ocr_cache_mb: float = field(
+        default=500.0,
+        metadata={"help": "The most the OCR folder holds (the readings written longest ago go first); 0: keep "
+                  "nothing."},
+    )
     max_file_mb: float = field(
         default=50.0, metadata={"help": "Files larger than this are refused."}
     )
@@ -233,6 +243,7 @@ class Settings:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
+        object.__setattr__(self, "ocr_cache_dir", Path(self.ocr_cache_dir))
         # A value out of range would not fail here: it would rank nonsense
         # (a weight of 1.5), or fail much later with someone else's message
         # (a port of 70000). An overlap as long as a passage is allowed: the
@@ -265,6 +276,7 @@ _RANGES = {
     "passage_tokens": (16, math.inf),  # shorter than a short sentence is no passage
     "overlap_tokens": (0, math.inf),
     "max_file_mb": (0.001, math.inf),
+    "ocr_cache_mb": (0.0, math.inf),
     "max_question_chars": (1, math.inf),
     "lock_timeout_s": (0.0, math.inf),
     "watch_interval_s": (0.05, math.inf),

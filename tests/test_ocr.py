@@ -113,8 +113,8 @@ def test_question_on_page_three_of_a_scan_is_answered_and_cited_p3(tmp_path, rea
     corpus.mkdir()
     scanned(corpus, pages=LONG)
     (corpus / "text-keeper.pdf").unlink()
-    idx = qa.Index.open(settings=qa.Settings(corpus_dir=corpus, index_dir=tmp_path / "index"),
-                        embedder=real_embedder)
+    idx = qa.Index.open(settings=qa.Settings(corpus_dir=corpus, index_dir=tmp_path / "index",
+                                             ocr_cache_dir=tmp_path / "ocr"), embedder=real_embedder)
     pages = []
     report = idx.sync(pages=lambda doc_id, event: pages.append((doc_id, event)))
     assert report.added == ("keeper.pdf",) and not report.errors
@@ -132,6 +132,7 @@ def test_question_on_page_three_of_a_scan_is_answered_and_cited_p3(tmp_path, rea
     assert page_at(doc, quote.start) == 3
     info = idx.documents()[0]
     assert [p for p, _ in info.ocr_pages] == [1, 2, 3, 4]
+    assert len(list((tmp_path / "ocr").glob("*/*.json"))) == 1  # kept for a rebuild, with the words' boxes
 
 
 def test_an_image_file_is_a_one_page_document(tmp_path):
@@ -283,3 +284,31 @@ def test_the_chat_starting_on_a_scanned_corpus_logs_each_ocr_page(tmp_path):
     index, report = prepare_serving(qa.Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), log=lines.append)
     assert report.added == ("scan.pdf",)
     assert "  OCR scan.pdf: page 1 of 2" in lines and "  OCR scan.pdf: page 2 of 2" in lines
+
+
+def test_what_ocr_read_is_kept_by_content_and_not_read_again(tmp_path, monkeypatch):
+    from qa.readers.ocr_cache import prune
+
+    jobs = []
+    real = ocr_mod.Job
+    monkeypatch.setattr(ocr_mod, "Job", lambda *a, **k: jobs.append(1) or real(*a, **k))  # counts real runs
+    cached = replace(ocr_options(), cache_dir=str(tmp_path / "ocr"))
+    data = scanned(tmp_path, pages=PAGES[:2]).read_bytes()
+    first = pdf_reader.parse(data, "keeper.pdf", limits(), cached)
+    assert len(jobs) == 2 and [n for n, _ in first.ocr_pages] == [1, 2]
+    events = []
+    again = pdf_reader.parse(data, "keeper.pdf", limits(), cached, events.append)
+    assert len(jobs) == 2  # read back, not OCR'd
+    assert again.text == first.text and again.ocr_pages == first.ocr_pages
+    assert events[-1] == {"ocr": 2, "done": 2}
+    # The words keep their boxes, in the pixels of the page image with its points per pixel.
+    from qa.readers.ocr_cache import OcrCache
+    from qa.readers.ocr import version
+
+    reading = OcrCache.open(cached.cache_dir, data, cached.dpi, cached.languages, version(), 500).get(2)
+    words = parse_tsv(reading.tsv)
+    assert any(w.text == "Storms" for w in words) and reading.scale == pytest.approx(72 / cached.dpi, rel=0.01)
+    # Another language setting, or other bytes, are read anew; the folder stays under its bound.
+    pdf_reader.parse(data, "keeper.pdf", limits(), replace(cached, languages="eng+osd"))
+    assert len(jobs) == 4
+    assert prune(tmp_path / "ocr", 0.0) and not list((tmp_path / "ocr").glob("*/*.json"))

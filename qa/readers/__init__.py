@@ -68,10 +68,13 @@ def format_of(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def ocr_options(mode: str = "auto", languages: str = "eng") -> OcrOptions:
-    """OCR as the settings ask (``mode``, ``languages``), under the ceilings in force now."""
+def ocr_options(mode: str = "auto", languages: str = "eng", cache_dir: str | Path = "",
+                cache_mb: float = 500.0) -> OcrOptions:
+    """OCR as the settings ask (``mode``, ``languages``, where its readings are kept), under the
+    ceilings in force now."""
     return OcrOptions(mode=mode, languages=languages, page_timeout_s=float(OCR_PAGE_TIMEOUT_S),
-                      document_timeout_s=float(OCR_DOCUMENT_TIMEOUT_S))
+                      document_timeout_s=float(OCR_DOCUMENT_TIMEOUT_S), cache_dir=str(cache_dir or ""),
+                      cache_mb=float(cache_mb))
 
 
 def read(path: Path, source: str, ocr: OcrOptions | None = None, progress=None) -> tuple[str, Parsed]:

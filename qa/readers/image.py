@@ -14,7 +14,7 @@ import io
 
 from ..errors import DocumentError
 from ._base import Limits, Parsed
-from .ocr import INSTALL_HINT, OcrOptions, engine
+from .ocr import INSTALL_HINT, OcrOptions, engine, open_cache
 from .pdf import compose, ocr_into, ocr_warnings, _pages_warning
 
 DEFAULT_DPI = 300.0
@@ -53,7 +53,8 @@ def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None,
     pages: list[list] = [[] for _ in range(frames)]
     heights, bodies = [0.0] * frames, [10.0] * frames
     try:
-        done, blank, failed = ocr_into(render, list(range(1, frames + 1)), ocr, progress, pages, heights, bodies)
+        done, blank, failed = ocr_into(render, list(range(1, frames + 1)), ocr, progress, pages, heights, bodies,
+                                       open_cache(data, ocr))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise DocumentError(name, f"is a damaged image ({type(exc).__name__}: {str(exc)[:160]})")
     warnings = ocr_warnings(failed, ocr)

@@ -39,11 +39,13 @@ import time
 from dataclasses import dataclass, replace
 
 from .layout import Word
+from .ocr_cache import OcrCache, PageReading
 
 TESSERACT = "tesseract"
 INSTALL_HINT = "install Tesseract (Debian/Ubuntu: `sudo apt-get install tesseract-ocr`; the README's set-up does it)"
 # Below this mean word confidence a page's OCR is asked again with the orientation check.
 TURN_BELOW = 0.6
+NO_WORDS = "OCR found no words on it, though it is not blank (a picture, or a scan too faint or blurred to read)"
 # A page image with more than this share of pixels darker than its paper has something on it.
 INKED = 0.001
 # The smallest skew (radians) worth undoing.
@@ -62,6 +64,8 @@ class OcrOptions:
     page_timeout_s: float = 60.0  # one page's OCR; past it the page is skipped with a warning
     document_timeout_s: float = 900.0  # all OCR of one document; past it the rest of its pages are skipped
     min_confidence: float = 0.5  # a page whose mean word confidence is lower is reported and left out
+    cache_dir: str = ""  # where what OCR read is kept by file content (qa/readers/ocr_cache.py); "": nowhere
+    cache_mb: float = 500.0  # the most that folder holds
     max_pixels: int = 60_000_000  # a page rendered bigger than this is rendered at a lower resolution
     parallel: int = 0  # pages OCR'd at once; 0: one per CPU core
 
@@ -259,17 +263,20 @@ class Job:
         return out, err
 
     def result(self) -> OcrPage:
+        """The page as read; ``self.reading`` then holds what the cache keeps of it (None after a failure)."""
         until = self.started + self.options.page_timeout_s
         w, h = self.image.size
+        self.reading = None
         try:
             out, _ = self._wait(self.proc, until)
             words = parse_tsv(out)
             page = page_from(words, w, h, self.scale)
+            self.reading = PageReading(out, w, h, self.scale)
             if page.confidence < TURN_BELOW:
                 page = self._turned(page, until) or page
             if not page.words and inked(self.image):
-                return replace(page, error="OCR found no words on it, though it is not blank (a picture, or a "
-                                           "scan too faint or blurred to read)")
+                self.reading.error = NO_WORDS
+                return replace(page, error=NO_WORDS)
             return page
         except subprocess.TimeoutExpired:
             return OcrPage((), w * self.scale, h * self.scale, 0.0,
@@ -297,7 +304,10 @@ class Job:
         out, _ = self._wait(self._start(self.path), until)
         w, h = upright.size
         page = page_from(parse_tsv(out), w, h, self.scale, degrees)
-        return page if page.confidence > first.confidence else None
+        if page.confidence <= first.confidence:
+            return None
+        self.reading = PageReading(out, w, h, self.scale, degrees)
+        return page
 
     def cleanup(self) -> None:
         try:
@@ -329,15 +339,35 @@ def scale_for(width_pt: float, height_pt: float, options: OcrOptions) -> float:
     return scale
 
 
-def ocr_pages(render, numbers, options: OcrOptions, progress=None):
+def open_cache(data: bytes, options: OcrOptions) -> OcrCache | None:
+    """The cache of what OCR read on the pages of the file ``data`` (None where none is kept)."""
+    if not options.cache_dir or options.cache_mb <= 0:
+        return None
+    return OcrCache.open(options.cache_dir, data, options.dpi, options.languages, version(), options.cache_mb)
+
+
+def from_reading(r: PageReading) -> OcrPage:
+    """The OcrPage of a page read before (qa/readers/ocr_cache.py)."""
+    page = page_from(parse_tsv(r.tsv), r.width, r.height, r.scale, r.turned)
+    return replace(page, error=r.error) if r.error else page
+
+
+def ocr_pages(render, numbers, options: OcrOptions, progress=None, cache: OcrCache | None = None):
     """(number, OcrPage) for each page of ``numbers``, in order.
 
     ``render(number)`` -> (PIL grayscale image, points per pixel). Up to
     ``options.workers()`` pages are OCR'd at once. When the document's OCR
     time runs out, the remaining pages come back with an error, unread.
-    ``progress(done, total)`` is called after each page.
+    ``progress(done, total)`` is called after each page. A page ``cache``
+    holds is not OCR'd again; the pages read are added to it (saved by the caller).
     """
     numbers = list(numbers)
+    if cache is not None and all(cache.get(n) is not None for n in numbers):
+        for done, number in enumerate(numbers, start=1):
+            if progress is not None:
+                progress(done, len(numbers))
+            yield number, from_reading(cache.get(number))
+        return
     missing = missing_languages(options.languages)
     if missing:
         why = (f"OCR needs Tesseract's model for {' and '.join(missing)}, which is not installed (Debian: "
@@ -356,6 +386,10 @@ def ocr_pages(render, numbers, options: OcrOptions, progress=None):
                 if time.monotonic() - started > options.document_timeout_s:
                     break
                 number = todo.pop()
+                known = cache.get(number) if cache is not None else None
+                if known is not None:
+                    running.append((number, known))
+                    continue
                 image, per_px = render(number)
                 running.append((number, Job(image, options, per_px, folder, str(number))))
             if not running:  # out of time: the rest stay unread
@@ -363,7 +397,12 @@ def ocr_pages(render, numbers, options: OcrOptions, progress=None):
                     yield number, _late(options)
                 return
             number, job = running.pop(0)
-            page = job.result()
+            if isinstance(job, PageReading):
+                page = from_reading(job)
+            else:
+                page = job.result()
+                if cache is not None and job.reading is not None:
+                    cache.put(number, job.reading)
             done += 1
             if progress is not None:
                 progress(done, len(numbers))

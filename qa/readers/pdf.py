@@ -43,7 +43,7 @@ from .layout import Paragraph, body_height, drop_line_numbers, join_lines, page_
 from .layout_pages import choose_title, furniture, garbled, is_page_number, lexicon
 from .layout_tables import TableGrid, find_tables, table_text
 from ._titles import unused_title_note
-from .ocr import INSTALL_HINT, OcrOptions, engine, ocr_pages, scale_for
+from .ocr import INSTALL_HINT, OcrOptions, engine, ocr_pages, open_cache, scale_for
 from .pdf_words import read_page, read_rules
 
 # Between two pages' texts: a blank line with a form feed, so a sentence never
@@ -85,12 +85,12 @@ def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None,
     except pdfium.PdfiumError as exc:
         raise DocumentError(name, f"is damaged and cannot be read as a PDF ({exc})")
     try:
-        return _read(pdf, name, limits, min(count, len(pdf)) or len(pdf), ocr or OcrOptions(), progress)
+        return _read(pdf, name, limits, min(count, len(pdf)) or len(pdf), ocr or OcrOptions(), progress, data)
     finally:
         pdf.close()
 
 
-def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress) -> Parsed:
+def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress, data: bytes) -> Parsed:
     pages: list[list] = []  # per page: paragraphs and table grids in reading order
     heights, bodies = [], []
     warnings: list[str] = []
@@ -132,7 +132,7 @@ def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress)
     blank, failed = [], []
     if (empty or noisy) and ocr.mode != "off" and engine() is not None:
         ocr_done, blank, failed = ocr_into(lambda n: _render_page(pdf, n, ocr), sorted(empty + noisy), ocr, progress,
-                                           pages, heights, bodies)
+                                           pages, heights, bodies, open_cache(data, ocr))
         read = {n for n, _ in ocr_done}
         empty = []  # each was read, found blank, or is named in a failure below
         noisy = [n for n in noisy if n not in read]
@@ -228,8 +228,9 @@ def _render_page(pdf, number: int, ocr: OcrOptions):
     return image, 1.0 / scale
 
 
-def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heights, bodies):
-    """OCR pages ``numbers`` (``render(n)`` -> image, points per pixel) into ``pages``, ``heights``, ``bodies``.
+def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heights, bodies, cache=None):
+    """OCR pages ``numbers`` (``render(n)`` -> image, points per pixel) into ``pages``, ``heights``, ``bodies``;
+    pages ``cache`` (qa/readers/ocr_cache.py) holds are not OCR'd again, and the others are added to it.
 
     Returns ((page, confidence) of the pages read, pages found blank, (page, why) of those not read).
     """
@@ -241,7 +242,7 @@ def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heigh
             progress({"ocr": total, "done": done})
 
     done, blank, failed = [], [], []
-    for number, got in ocr_pages(render, numbers, ocr, count):
+    for number, got in ocr_pages(render, numbers, ocr, count, cache):
         if got.error:
             failed.append((number, got.error))
         elif not got.words:
@@ -252,6 +253,8 @@ def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heigh
             items, body = items_of(list(got.words))
             pages[number - 1], heights[number - 1], bodies[number - 1] = items, got.height, body
             done.append((number, round(got.confidence, 3)))
+    if cache is not None:
+        cache.save()
     return done, blank, failed
 
 
