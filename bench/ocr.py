@@ -1,7 +1,7 @@
 """OCR engines on clean scans made from text PDFs: characters right, and seconds per page.
 
     PYTHONPATH=. .venv/bin/python bench/ocr.py                 # 12 pages, both engines
-    PYTHONPATH=. .venv/bin/python bench/ocr.py --pages 30 --dpi 300
+    PYTHONPATH=. .venv/bin/python bench/ocr.py --pages 40 --per-document 4 --no-rapidocr
 
 Pages: the first page of the dev set's text PDFs (``../shared/data/realdocs``,
 the prose ones: pdf.js and pdfminer.six test files) in English, letter/A4 size, each
@@ -66,8 +66,9 @@ def word_recall(ref: str, got: str) -> float:
     return sum((r & g).values()) / max(sum(r.values()), 1)
 
 
-def pages(n: int, dpi: int):
-    """(name, one-page text PDF bytes, its scan as image-only PDF bytes, PIL image)."""
+def pages(n: int, dpi: int, per_document: int = 1):
+    """(name, one-page text PDF bytes, its scan as image-only PDF bytes, PIL image): up to
+    ``per_document`` pages of each document (its first, then pages spread over it)."""
     import pypdfium2 as pdfium
 
     out = []
@@ -75,22 +76,24 @@ def pages(n: int, dpi: int):
         if not path.name.startswith(("pdfjs__", "pdfminer__")) or "TAMReview" in path.name:
             continue
         pdf = pdfium.PdfDocument(path.read_bytes())
-        w, h = pdf[0].get_size()
-        if not (500 <= max(w, h) <= 900):  # letter and A4 pages only
-            continue
-        text = pdf[0].get_textpage().get_text_range()
-        if len(text) < 200 or sum(c.isascii() for c in text) < 0.95 * len(text):
-            continue  # English pages with text (the engines run with their English models)
-        one = pdfium.PdfDocument.new()
-        one.import_pages(pdf, [0])
-        buf = io.BytesIO()
-        one.save(buf)
-        image = pdf[0].render(scale=dpi / 72, grayscale=True).to_pil()
-        scan = io.BytesIO()
-        image.save(scan, "PDF", resolution=dpi)
-        out.append((path.name, buf.getvalue(), scan.getvalue(), image))
-        if len(out) >= n:
-            break
+        count = len(pdf)
+        for index in sorted({round(k * (count - 1) / max(per_document - 1, 1)) for k in range(min(per_document, count))}):
+            w, h = pdf[index].get_size()
+            if not (500 <= max(w, h) <= 900):  # letter and A4 pages only
+                continue
+            text = pdf[index].get_textpage().get_text_range()
+            if len(text) < 200 or sum(c.isascii() for c in text) < 0.95 * len(text):
+                continue  # English pages with text (the engines run with their English models)
+            one = pdfium.PdfDocument.new()
+            one.import_pages(pdf, [index])
+            buf = io.BytesIO()
+            one.save(buf)
+            image = pdf[index].render(scale=dpi / 72, grayscale=True).to_pil()
+            scan = io.BytesIO()
+            image.save(scan, "PDF", resolution=dpi)
+            out.append((f"{path.name} p.{index + 1}", buf.getvalue(), scan.getvalue(), image))
+            if len(out) >= n:
+                return out
     return out
 
 
@@ -98,6 +101,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pages", type=int, default=12)
     ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--per-document", type=int, default=1, help="pages of each document (first, then spread)")
+    ap.add_argument("--no-rapidocr", action="store_true", help="leave RapidOCR's row out")
     args = ap.parse_args()
     from qa.errors import DocumentError
     from qa.readers import limits, ocr_options
@@ -107,7 +112,7 @@ def main() -> int:
     if engine() is None:
         print("Tesseract is not installed: apt-get install tesseract-ocr", file=sys.stderr)
         return 1
-    sample = pages(args.pages, args.dpi)
+    sample = pages(args.pages, args.dpi, args.per_document)
     opts = replace(ocr_options(), dpi=args.dpi)
     rows = {}
     refs = {}
@@ -145,6 +150,8 @@ def main() -> int:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError:
         RapidOCR = None
+    if args.no_rapidocr:
+        RapidOCR = None
     if RapidOCR is not None:
         import numpy as np
 
@@ -159,8 +166,8 @@ def main() -> int:
             words.append(word_recall(refs[name], got))
         rows["rapidocr 1.4 (PP-OCRv4, onnxruntime)"] = (chars, loose, words,
                                                         (time.perf_counter() - t) / len(sample), float("nan"))
-    print(f"{len(sample)} pages (first pages of {DOCS.parent.name}'s text PDFs), {args.dpi} dpi grayscale, "
-          f"{version()}\n")
+    print(f"{len(sample)} pages ({args.per_document} a document of {DOCS.parent.name}'s English text PDFs), "
+          f"{args.dpi} dpi grayscale, {version()}\n")
     print("mean (median) over the pages\n")
     print("| engine | chars right, in order | chars right, order aside | words found | s / page | mean confidence |")
     print("|---|---|---|---|---|---|")
