@@ -133,8 +133,10 @@ def _tiny_pdf() -> bytes:
 
 
 def ocr_budget(event: dict, ocr: OcrOptions) -> float:
-    """Seconds a parse may take beyond its own deadline once it announces OCR of ``event["ocr"]`` pages."""
-    return min(ocr.document_timeout_s, int(event.get("ocr", 0)) * ocr.page_timeout_s) + 10.0
+    """Seconds a parse may take beyond its own deadline once it announces OCR of ``event["ocr"]`` pages:
+    every page at its ceiling, or the document's ceiling plus the last page begun before it ran out."""
+    pages = int(event.get("ocr", 0))
+    return min(ocr.document_timeout_s + ocr.page_timeout_s, pages * ocr.page_timeout_s) + 10.0
 
 
 def parse_to_json(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions | None = None,

@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -127,6 +128,22 @@ def missing_languages(languages: str) -> list[str]:
         return []
     have = {line.strip() for line in out.stdout.splitlines()[1:]}
     return [lang for lang in languages.split("+") if lang and lang not in have]
+
+
+def _popen(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=_env(), text=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+
+def _die_with_parent() -> None:
+    """In the Tesseract process before it starts (Linux): killed when the parse that started it is
+    (the worker kills a parse past its deadline with SIGKILL, which it cannot pass on)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:
+        pass
 
 
 def _env() -> dict:
@@ -245,11 +262,8 @@ class Job:
         self.proc = self._start(self.path)
 
     def _start(self, path: str, extra=()):
-        return subprocess.Popen(
-            [engine() or TESSERACT, path, "stdout", "-l", self.options.languages, "--dpi",
-             str(round(self.options.dpi)), *extra, "tsv"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=_env(), text=True,
-        )
+        return _popen([engine() or TESSERACT, path, "stdout", "-l", self.options.languages, "--dpi",
+                       str(round(self.options.dpi)), *extra, "tsv"])
 
     def _wait(self, proc, until: float) -> tuple[str, str]:
         try:
@@ -288,12 +302,11 @@ class Job:
 
     def _turned(self, first: OcrPage, until: float) -> OcrPage | None:
         """The page read again turned upright, when the orientation check is sure it was not."""
-        proc = subprocess.Popen([engine() or TESSERACT, self.path, "stdout", "--psm", "0"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=_env(), text=True)
+        proc = _popen([engine() or TESSERACT, self.path, "stdout", "--psm", "0"])
         try:
             out, err = self._wait(proc, until)
-        except OSError:
-            return None  # too little text to tell: the first reading stands
+        except (OSError, subprocess.TimeoutExpired):
+            return None  # too little text to tell, or no time left: the first reading stands
         text = out + err
         turn, conf = _ROTATE.search(text), _ORIENT_CONF.search(text)
         if not turn or int(turn.group(1)) % 360 == 0 or not conf or float(conf.group(1)) < 2.0:
@@ -301,7 +314,10 @@ class Job:
         degrees = int(turn.group(1)) % 360
         upright = self.image.rotate(-degrees, expand=True)
         upright.save(self.path, format="PPM")
-        out, _ = self._wait(self._start(self.path), until)
+        try:
+            out, _ = self._wait(self._start(self.path), until)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
         w, h = upright.size
         page = page_from(parse_tsv(out), w, h, self.scale, degrees)
         if page.confidence <= first.confidence:
