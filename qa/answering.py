@@ -203,8 +203,9 @@ def unknown_names(lexical, question: str, named: frozenset[str] = frozenset()) -
 
 
 # A document with more passages than this is not searched for a question's names (the
-# near-miss rule): the lookup would cost more than the question.
-NEAR_MISS_MAX_PASSAGES = 20_000
+# near-miss rule): the lookup would cost more than the question, and Milvus answers one
+# search with at most 16,384 rows.
+NEAR_MISS_MAX_PASSAGES = 5_000
 # A name missing from the document still counts as held when a word of it starts with the
 # name's first letters: all but its last three, and at least this many (looked for in
 # documents of up to NEAR_PREFIX_MAX_PASSAGES passages).
