@@ -69,7 +69,7 @@ class Ranked:
     sentence_vectors: np.ndarray | None = None
     is_question: tuple[bool, ...] = ()
     unknown: tuple[str, ...] = ()  # names in the question that no passage holds
-    unmatched: tuple[str, ...] = ()  # names and years in the question that the first hit's document never mentions
+    unmatched: tuple[str, ...] = ()  # names in the question that the first hit's document never mentions
 
 
 def prepare(question, k, history: Sequence, settings: Settings) -> Question:
@@ -249,13 +249,12 @@ def unmatched_words(question: str, lexical, passage_ids: Sequence[int], named: f
     Passage) starts like it (NEAR_PREFIX): "British" asked of a text that says
     "Britain".
     """
-    if not passage_ids or len(passage_ids) > NEAR_MISS_MAX_PASSAGES:
+    asked = [w for w in names(asked_part(question)) if terms(w) and not w.isupper() and not name_words(w) & named]
+    if not asked or not passage_ids or len(passage_ids) > NEAR_MISS_MAX_PASSAGES:
         return ()
     ids = np.asarray(list(passage_ids), np.int64)
     out, near = [], None
-    for word in names(asked_part(question)):  # one word each: BM25 analyses it as it analysed the passages
-        if not terms(word) or word.isupper() or name_words(word) & named:
-            continue
+    for word in asked:  # one word each: BM25 analyses it as it analysed the passages
         if (lexical.lookup(lexical.scores(word), ids) > 0).any():
             continue
         if near is None:  # the document's words, read only when a name is missing from them

@@ -156,22 +156,22 @@ def _open(args, rebuild: bool = False):
 
 
 def _progress(done: int, total: int, what: str = "passages") -> None:
+    _bar(f"embedding {what}", done, total)
+
+
+def _bar(label: str, done: int, total: int, unit: str = "") -> None:
+    """"label [#####.....] done/total unit" on stderr, drawn over itself; a new line once done."""
     width = 30
     filled = width * done // max(total, 1)
-    print(f"\rembedding {what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+    print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{unit}", end="", file=sys.stderr,
+          flush=True)
     if done >= total:
         print(file=sys.stderr)
 
 
 def _ocr_progress(doc_id: str, event: dict) -> None:
     """Each OCR'd page of a document, as a bar on stderr: "OCR scan.pdf [####......] 3/12 pages"."""
-    total, done = int(event.get("ocr", 0)), int(event.get("done", 0))
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\rOCR {shown(doc_id)} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} pages", end="",
-          file=sys.stderr, flush=True)
-    if done >= total:
-        print(file=sys.stderr)
+    _bar(f"OCR {shown(doc_id)}", int(event.get("done", 0)), int(event.get("ocr", 0)), " pages")
 
 
 def _print_report(report) -> None:

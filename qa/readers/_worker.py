@@ -280,11 +280,20 @@ def _child_progress(out, limits: Limits, ocr: OcrOptions):
 def _set_cpu_limit(seconds: int) -> None:
     try:
         import resource
+    except ImportError:
+        return
+    _set_soft_limit(resource, resource.RLIMIT_CPU, seconds)
 
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds if hard == resource.RLIM_INFINITY else min(seconds, hard), hard))
-    except (ImportError, ValueError, OSError):
-        pass
+
+def _set_soft_limit(resource, which: int, value: int) -> None:
+    """The soft limit ``which`` set to ``value`` (at most the hard limit)."""
+    try:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, hard))
+    except (ValueError, OSError):
+        pass  # not supported here (macOS ignores RLIMIT_AS): the deadline still holds
 
 
 def _child_setup(limits: Limits) -> None:
@@ -300,13 +309,7 @@ def _child_setup(limits: Limits) -> None:
     memory = int(limits.memory_mb * 1024 * 1024)
     cpu = int(limits.timeout_s) + 5  # a backstop: wall time is the real limit
     for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu)):
-        try:
-            _, hard = resource.getrlimit(which)
-            if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            resource.setrlimit(which, (value, hard))
-        except (ValueError, OSError):
-            pass  # not supported here (macOS ignores RLIMIT_AS): the deadline still holds
+        _set_soft_limit(resource, which, value)
 
 
 def _kill(pid: int) -> None:

@@ -15,7 +15,7 @@ import io
 from ..errors import DocumentError
 from ._base import Limits, Parsed
 from .ocr import INSTALL_HINT, OcrOptions, engine, open_cache
-from .pdf import compose, ocr_into, ocr_warnings, _pages_warning
+from .pdf import compose, ocr_into, ocr_note, ocr_warnings
 
 DEFAULT_DPI = 300.0
 
@@ -65,12 +65,7 @@ def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None,
     text, starts, blocks, tables, truncated, title = compose(pages, heights, bodies, limits.max_chars)
     if truncated:
         warnings.append(f"only the first {limits.max_chars:,} characters were read; the rest is not indexed")
-    mean = sum(c for _, c in done) / len(done)
-    if frames > 1:
-        warnings.insert(0, _pages_warning([n for n, _ in done], f"were read by OCR (mean confidence {mean:.0%})",
-                                          f"was read by OCR (confidence {mean:.0%})"))
-    else:
-        warnings.insert(0, f"read by OCR (confidence {mean:.0%})")
+    warnings.insert(0, ocr_note(done, whole=frames == 1))
     return Parsed(text=text, title=title, pages=tuple(starts), warnings=tuple(warnings), paragraphs=tuple(blocks),
                   tables=tuple(tables), ocr_pages=tuple(done))
 

@@ -96,7 +96,8 @@ def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress,
     warnings: list[str] = []
     empty, unreadable, noisy = [], [], []
     total, cut_at = 0, None
-    force = ocr.mode == "force" and engine() is not None
+    tesseract = engine() is not None
+    force = ocr.mode == "force" and tesseract
     for number in range(1, count + 1):
         items, height, body = [], 0.0, 10.0
         try:
@@ -130,14 +131,14 @@ def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress,
 
     ocr_done: list[tuple[int, float]] = []  # (page, confidence) of the pages whose text OCR gave
     blank, failed = [], []
-    if (empty or noisy) and ocr.mode != "off" and engine() is not None:
+    if (empty or noisy) and ocr.mode != "off" and tesseract:
         ocr_done, blank, failed = ocr_into(lambda n: _render_page(pdf, n, ocr), sorted(empty + noisy), ocr, progress,
                                            pages, heights, bodies, open_cache(data, ocr))
         read = {n for n, _ in ocr_done}
         empty = []  # each was read, found blank, or is named in a failure below
         noisy = [n for n in noisy if n not in read]
         warnings.extend(ocr_warnings(failed, ocr))
-    hint = _ocr_hint(ocr)
+    hint = _ocr_hint(ocr, tesseract)
     if ocr.mode == "force" and not force:
         warnings.append(f"QA_OCR=force, but Tesseract is not installed: the text layer was read ({INSTALL_HINT})")
 
@@ -174,9 +175,7 @@ def _read(pdf, name: str, limits: Limits, count: int, ocr: OcrOptions, progress,
         warnings.insert(0, _pages_warning(empty, f"have no extractable text (scanned?){hint}",
                                           f"has no extractable text (scanned?){hint}"))
     if ocr_done:
-        mean = sum(c for _, c in ocr_done) / len(ocr_done)
-        warnings.insert(0, _pages_warning([n for n, _ in ocr_done], f"were read by OCR (mean confidence {mean:.0%})",
-                                          f"was read by OCR (confidence {mean:.0%})"))
+        warnings.insert(0, ocr_note(ocr_done))
     warnings.extend(unreadable)
     return Parsed(
         text=text,
@@ -258,6 +257,16 @@ def ocr_into(render, numbers: list[int], ocr: OcrOptions, progress, pages, heigh
     return done, blank, failed
 
 
+def ocr_note(done: list[tuple[int, float]], whole: bool = False) -> str:
+    """The report's line for the pages OCR read ((page, confidence) from :func:`ocr_into`); ``whole``:
+    they are the whole document, an image of one page."""
+    mean = sum(c for _, c in done) / len(done)
+    if whole:
+        return f"read by OCR (confidence {mean:.0%})"
+    return _pages_warning([n for n, _ in done], f"were read by OCR (mean confidence {mean:.0%})",
+                          f"was read by OCR (confidence {mean:.0%})")
+
+
 def ocr_warnings(failed, ocr: OcrOptions) -> list[str]:
     """The report's lines for the pages OCR did not read ((page, why) from :func:`ocr_into`)."""
     why = dict(failed)
@@ -272,11 +281,11 @@ def ocr_warnings(failed, ocr: OcrOptions) -> list[str]:
     return out
 
 
-def _ocr_hint(ocr: OcrOptions) -> str:
+def _ocr_hint(ocr: OcrOptions, tesseract: bool) -> str:
     """What to do about pages OCR did not read, as the end of a warning ("" when OCR ran)."""
     if ocr.mode == "off":
         return ": OCR is off (QA_OCR=off); set QA_OCR=auto to read such pages"
-    if engine() is None:
+    if not tesseract:
         return f": docqa reads such pages with OCR, which needs Tesseract: {INSTALL_HINT}"
     return ""
 
