@@ -20,10 +20,12 @@ import threading
 _EXPORTS = {
     **dict.fromkeys(
         ("CorruptIndexError", "DocumentError", "EmptyQuestionError", "IndexLockedError", "IndexMismatchError",
-         "ModelLoadError", "QAError", "SettingsError", "StorageFullError", "StoreError", "UnknownDocumentError"),
+         "ModelLoadError", "QAError", "SettingsError", "SourceError", "StorageFullError", "StoreError",
+         "UnknownDocumentError"),
         "errors",
     ),
     "Index": "index",
+    **dict.fromkeys(("Rect", "SourceView"), "source"),
     "Settings": "settings",
     **dict.fromkeys(
         ("AddReport", "Answer", "Citation", "Document", "Evidence", "Explanation", "Hit", "Passage", "Quote"), "types"

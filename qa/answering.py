@@ -105,9 +105,10 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) -> Ranked:
-    """The ``k`` best passages for ``q`` with their citations and evidence sentences."""
-    if not view.passages:
+def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int, within=None) -> Ranked:
+    """The ``k`` best passages for ``q`` with their citations and evidence sentences;
+    ``within`` (a qa.storage.Scope): of those documents only."""
+    if not view.passages or (within is not None and not len(within.passage_ids)):
         return Ranked(q, (), 0.0)
     question, context = q.text, q.context
     # Evidence answers the question's own words; a bare "why?" has none,
@@ -125,9 +126,9 @@ def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int) 
         lex_query = f"{question} {question} {context}"
     else:
         qv, lex_query = vecs[question], question
-    _, dense_ids = view.vectors.search(qv, CANDIDATES)
+    _, dense_ids = view.vectors.search(qv, CANDIDATES, within)
     bm25 = view.lexical.scores(lex_query)  # once per question: top and lookup share it
-    ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], view.lexical.top(bm25, CANDIDATES)]))
+    ids = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], view.lexical.top(bm25, CANDIDATES, within)]))
     dense = view.vectors.reconstruct(ids) @ qv
     lexical = view.lexical.lookup(bm25, ids)
     sentence = best_sentence_cosines(view.sentences, ids, qv, dense)

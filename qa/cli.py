@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--doc", action="append", default=[], metavar="ID",
+                   help="ask within this document only (its id, as `qa list` shows it); repeat for several")
+    s.add_argument("--folder", action="append", default=[], metavar="PATH",
+                   help="ask within the documents under this folder of the corpus (e.g. reports/2019); repeatable")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("add", help="copy files into the corpus folder and index them")
@@ -221,7 +225,7 @@ def cmd_ask(args) -> int:
     report = idx.sync(progress=_progress, wait=False, pages=_ocr_progress)
     for err in report.errors:
         print(f"refused: {shown(err)}", file=sys.stderr)
-    answer = idx.answer(args.question, k=args.k)
+    answer = idx.answer(args.question, k=args.k, docs=args.doc, folders=args.folder)
     if args.json:
         data = asdict(answer)
         data["notes"] = list(answer.notes) + list(report.notes)

@@ -70,3 +70,7 @@ class StoreError(QAError):
 
 class ImportUnsupportedError(StoreError):
     """QA_STORE_IMPORT_DIR is set, but the Milvus server has no bulk import (the store then upserts)."""
+
+
+class SourceError(QAError):
+    """A citation's place cannot be shown: offsets outside the document, a page it does not have."""

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import answering, readers, refusals
+from . import answering, readers, refusals, source
 from .corpus import file_digest, file_stat, scan
 from .documents import make_document, read_document, text_hash
 from .embedding import RECORDED, Embedder, embed_passages, load_embedder, recorded_backend, runs_like
@@ -33,7 +33,8 @@ from .ingest import (
 )
 from .refusals import Refusal
 from .settings import Settings
-from .storage import Bm25Params, Change, DocInfo, Manifest, NewDocument, Store, View, open_store
+from .storage import Bm25Params, Change, DocInfo, Manifest, NewDocument, Scope, Store, View, open_store
+from .source import SourceView
 from .types import AddReport, Answer, Chunk, Document, Hit, Passage
 
 PageProgress = Callable[[str, dict], None]  # (doc id, OCR event): see Index.sync
@@ -136,6 +137,26 @@ class Index:
         if info is None:
             raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
         return sorted((view.passages[i] for i in info.passage_ids), key=lambda p: p.start)
+
+    def source(self, hit: Hit, page: int | None = None) -> SourceView:
+        """Where ``hit`` comes from, as the chat shows it: for a PDF or image, the page drawn
+        (PNG) with the evidence sentence's boxes and the rest of the passage's; for other
+        formats, the text around the passage with line numbers. ``page``: another page of the
+        document instead (previous, next)."""
+        ev = hit.evidence
+        start, end = (ev.start, ev.end) if ev.end > ev.start else (hit.passage.start, hit.passage.end)
+        return self.source_of(hit.doc_id, start, end, page=page)
+
+    def source_of(self, doc_id: str, start: int, end: int, page: int | None = None) -> SourceView:
+        """:meth:`source` for the span ``start``-``end`` of document ``doc_id`` (a cited sentence)."""
+        view = self._view()
+        info = view.manifest.documents.get(doc_id)
+        if info is None:
+            raise UnknownDocumentError(f"no document {doc_id!r} in the index; `qa list` shows the ids")
+        s = self.settings
+        cache = source.PageCache(s.page_cache_dir, s.page_cache_mb)
+        return source.show(info, [view.passages[i] for i in info.passage_ids], int(start), int(end),
+                           corpus_dir=s.corpus_dir, cache=cache, ocr=self._ocr(), page=page)
 
     @property
     def embedder(self) -> Embedder:
@@ -470,22 +491,29 @@ class Index:
         return np.concatenate(parts), sents
 
     # ----------------------------------------------------------------- search
-    def search(self, question: str, k: int = 5, history: Sequence[Answer | str] = ()) -> list[Hit]:
+    def search(self, question: str, k: int = 5, history: Sequence[Answer | str] = (), *,
+               docs: Sequence[str] = (), folders: Sequence[str] = ()) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first, each
         with its citation and the sentence inside it that answers best.
 
         ``history`` holds the conversation's earlier answers (or questions),
         oldest first: a follow-up such as "and why?" is searched in their context.
+        ``docs`` (ids) and ``folders`` (relative to the corpus folder): ask
+        within those documents only (none given: all of them).
         """
-        q = answering.prepare(question, k, history, self.settings)
-        return list(answering.retrieve(self._view(), self.embedder, self.settings, q, int(k)).hits)
+        return list(self._ranked(question, k, history, docs, folders).hits)
 
-    def answer(self, question: str, k: int = 5, history: Sequence[Answer | str] = ()) -> Answer:
-        """Hits for ``question``, whether they are believed to answer it, and the short answer."""
+    def answer(self, question: str, k: int = 5, history: Sequence[Answer | str] = (), *,
+               docs: Sequence[str] = (), folders: Sequence[str] = ()) -> Answer:
+        """Hits for ``question``, whether they are believed to answer it, and the short answer
+        (``docs``, ``folders``: as for :meth:`search`)."""
+        return answering.answer(self._ranked(question, k, history, docs, folders), self.settings)
+
+    def _ranked(self, question, k, history, docs, folders):
         q = answering.prepare(question, k, history, self.settings)
-        # One view for the whole question, even if a commit lands meanwhile.
-        ranked = answering.retrieve(self._view(), self.embedder, self.settings, q, int(k))
-        return answering.answer(ranked, self.settings)
+        view = self._view()  # one view for the whole question, even if a commit lands meanwhile
+        within = Scope.of(view.manifest, docs, folders) if (docs or folders) else None
+        return answering.retrieve(view, self.embedder, self.settings, q, int(k), within)
 
 
 @dataclass

@@ -186,6 +186,15 @@ class Settings:
         metadata={"help": "The most the OCR folder holds (the readings written longest ago go first); 0: keep "
                   "nothing."},
     )
+    page_cache_dir: Path = field(
+        default=PROJECT_ROOT / ".docqa" / "pages",
+        metadata={"help": "Where the source viewer keeps pages it has drawn (with their words' boxes), by the "
+                  "file's content: a page is drawn once, when first shown."},
+    )
+    page_cache_mb: float = field(
+        default=200.0,
+        metadata={"help": "The most the pages folder holds (the pages drawn longest ago go first); 0: keep nothing."},
+    )
     max_file_mb: float = field(
         default=50.0, metadata={"help": "Files larger than this are refused."}
     )
@@ -244,6 +253,7 @@ class Settings:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
         object.__setattr__(self, "ocr_cache_dir", Path(self.ocr_cache_dir))
+        object.__setattr__(self, "page_cache_dir", Path(self.page_cache_dir))
         # A value out of range would not fail here: it would rank nonsense
         # (a weight of 1.5), or fail much later with someone else's message
         # (a port of 70000). An overlap as long as a passage is allowed: the
@@ -277,6 +287,7 @@ _RANGES = {
     "overlap_tokens": (0, math.inf),
     "max_file_mb": (0.001, math.inf),
     "ocr_cache_mb": (0.0, math.inf),
+    "page_cache_mb": (0.0, math.inf),
     "max_question_chars": (1, math.inf),
     "lock_timeout_s": (0.0, math.inf),
     "watch_interval_s": (0.05, math.inf),

@@ -271,3 +271,58 @@ def test_a_table_hit_is_shown_as_a_table_with_its_header_and_the_answering_row_m
     expect(table.locator("tr.qa-row td").first).to_have_text("Millport")
     expect(reply.locator(".qa-head").first).to_have_text("Table 3: Boats registered by port, 2019")
     assert_no_traceback(page)
+
+
+LENS_PAGES = [
+    "The harbour opened in 1850. " + " ".join(f"Entry {i} of the harbour ledger lists the cargo." for i in range(30)),
+    "The Varnholt lighthouse lamp burned whale oil until the winter of 1870. "
+    + " ".join(f"Entry {i} of the keeper's log records the weather." for i in range(30)),
+]
+
+
+def test_a_pdf_citation_opens_its_page_with_the_sentence_highlighted(page, tmp_path):
+    import pdfplumber
+
+    from helpers import make_pdf
+
+    path = make_pdf(tmp_path / "varnholt.pdf", LENS_PAGES)
+    assert "Added varnholt.pdf" in upload(page, path)
+    ask(page, "Until when did the Varnholt lighthouse lamp burn whale oil?")
+    reply = page.locator("#chat .qa-reply").last
+    reply.locator(".qa-hit a.qa-src").first.click()
+    view = page.locator("#source-view")
+    expect(view.locator(".qa-page img")).to_be_visible(timeout=30_000)
+    expect(view.locator(".qa-cite")).to_contain_text("page 2 of 2")
+    marks = view.locator(".qa-hl")
+    assert marks.count() >= 1
+    # Where pdfplumber sees the sentence's first words, as a share of the page, is under the highlight.
+    with pdfplumber.open(path) as pdf:
+        p2 = pdf.pages[1]
+        word = next(w for w in p2.extract_words() if w["text"] == "Varnholt")
+        fx, fy = (word["x0"] + word["x1"]) / 2 / p2.width, (word["top"] + word["bottom"]) / 2 / p2.height
+    img = view.locator(".qa-page img").bounding_box()
+    x, y = img["x"] + fx * img["width"], img["y"] + fy * img["height"]
+    boxes = [marks.nth(i).bounding_box() for i in range(marks.count())]
+    assert any(b["x"] <= x <= b["x"] + b["width"] and b["y"] <= y <= b["y"] + b["height"] for b in boxes), (x, y, boxes)
+    # The original file downloads, and the previous page is a click away.
+    href = view.locator(".qa-download a").get_attribute("href")
+    got = page.request.get(page.url.split("#")[0].rstrip("/") + "/" + href)
+    assert got.status == 200 and got.body().startswith(b"%PDF")
+    page.click("#source-prev")
+    expect(view.locator(".qa-cite")).to_contain_text("page 1 of 2", timeout=30_000)
+    expect(view.locator(".qa-hl")).to_have_count(0)
+    page.screenshot(path="/tmp/docqa-source.png")
+    assert_no_traceback(page)
+
+
+def test_a_text_citation_scrolls_to_the_highlighted_passage(page):
+    ask(page, SEED_QUESTION)
+    reply = page.locator("#chat .qa-reply").last
+    evidence = reply.locator(".qa-hit mark").first.inner_text()
+    reply.locator(".qa-hit a.qa-src").first.click()
+    mark = page.locator("#source-view mark.qa-hl-text").first
+    expect(mark).to_be_visible(timeout=30_000)
+    expect(mark).to_be_in_viewport()
+    assert " ".join(page.locator("#source-view mark.qa-hl-text").all_inner_texts()).split() == evidence.split()
+    expect(page.locator("#source-view .qa-cite")).to_contain_text(SEED.name)
+    assert_no_traceback(page)

@@ -323,7 +323,7 @@ def test_parse_over_the_memory_ceiling_is_skipped(tmp_path, monkeypatch):
 def test_a_dead_worker_is_replaced(tmp_path):
     path = make_pdf(tmp_path / "ok.pdf", ["Still fine."])
     assert read_document(path, "ok.pdf", LIMIT).text == "Still fine."
-    _client._worker.kill()
+    _client._parsing.worker.kill()
     assert read_document(path, "ok.pdf", LIMIT).text == "Still fine."
 
 

@@ -25,7 +25,7 @@ from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
 from starlette.middleware import Middleware
 
-from . import guard, render, uploads
+from . import guard, originals, render, uploads
 from .gradio_import import import_gradio
 from .render import esc
 
@@ -63,7 +63,40 @@ CSS = """
 #documents td.num { text-align: right; }
 #documents code { word-break: break-all; }
 #documents .qa-warn { font-size: 0.85em; color: #b45309; }
+.qa-hidden { display: none !important; }
+#source-view .qa-page { position: relative; width: 100%; }
+#source-view .qa-page img { width: 100%; display: block; border: 1px solid rgba(128, 128, 128, 0.35); }
+#source-view .qa-hl { position: absolute; background: rgba(250, 204, 21, 0.4); outline: 2px solid #f59e0b; }
+#source-view .qa-shade { position: absolute; background: rgba(59, 130, 246, 0.14); }
+#source-view .qa-lines { max-height: 560px; overflow: auto; font-family: ui-monospace, monospace; font-size: 0.85em; white-space: pre-wrap; }
+#source-view .qa-ln { display: inline-block; width: 3.5em; opacity: 0.55; user-select: none; }
+#source-view mark.qa-ctx { background: rgba(59, 130, 246, 0.14); color: inherit; }
+#source-view mark.qa-hl-text { background: #fde68a; color: #1f2937; }
+#source-view .qa-note { font-size: 0.9em; opacity: 0.8; }
 """
+
+# A citation is a link to "#src=KEY" (ui/render.cite_link): the click is caught
+# here and handed to the hidden source-key box, whose change opens the viewer
+# (a counter makes a second click on the same citation a change too).
+OPEN_CITATIONS = """() => {
+    document.addEventListener('click', (event) => {
+        const link = event.target.closest ? event.target.closest('a[href^="#src="]') : null;
+        if (!link) return;
+        event.preventDefault();
+        event.stopPropagation();
+        const box = document.querySelector('#source-key textarea, #source-key input');
+        if (!box) return;
+        box.value = link.getAttribute('href').slice(5) + '.' + Date.now();
+        box.dispatchEvent(new Event('input', {bubbles: true}));
+    }, true);
+}"""
+
+SHOW_SOURCE = """() => setTimeout(() => {
+    const view = document.querySelector('#source-view');
+    if (view) view.scrollIntoView({block: 'start'});
+    const mark = document.querySelector('#source-view .qa-hl-text');
+    if (mark) mark.scrollIntoView({block: 'center'});
+}, 150)"""
 
 # A reply is long (short answer, then five passages). Scrolling to its end, as
 # the chat would, hides the short answer; scroll to the new question instead.
@@ -139,6 +172,13 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                     ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
                 gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
             with gr.Column(scale=2):
+                with gr.Group(visible=False) as source_box:
+                    source_view = gr.HTML(elem_id="source-view")
+                    with gr.Row():
+                        prev_btn = gr.Button("Previous page", elem_id="source-prev", size="sm")
+                        next_btn = gr.Button("Next page", elem_id="source-next", size="sm")
+                source_key = gr.Textbox(elem_id="source-key", elem_classes=["qa-hidden"], show_label=False,
+                                        container=False)
                 # Read-only deployments show no control that changes the corpus.
                 with gr.Group(visible=not settings.read_only):
                     gr.Markdown("### Add documents")
@@ -154,6 +194,12 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                 # A callable value is re-read on every page load, so a new tab sees current documents.
                 table = gr.Markdown(lambda: documents_table(index), elem_id="documents")
         answers = gr.State([])  # this tab's earlier qa.Answers, oldest first
+        shown = gr.State(None)  # the source viewer's (doc id, start, end, page)
+        viewer = [source_box, source_view, shown, prev_btn, next_btn]
+        source_key.change(lambda key: open_source(index, render.parse_source_key(key)), [source_key], viewer
+                          ).then(None, js=SHOW_SOURCE)
+        prev_btn.click(lambda at: open_source(index, at, -1), [shown], viewer)
+        next_btn.click(lambda at: open_source(index, at, +1), [shown], viewer)
         for event in (box.submit, ask_btn.click):
             event(ask, [box, chat, answers], [box, chat, answers]).then(None, js=SCROLL_TO_NEW_REPLY)
         chat.clear(lambda: [], None, answers)
@@ -195,6 +241,30 @@ def answer_json(index: qa.Index, question: str) -> dict:
     except Exception:
         log.exception("answering %r failed", question)
         return {"error": render.GENERIC_ERROR}
+
+
+def open_source(index: qa.Index, at, step: int = 0):
+    """The viewer's outputs for citation ``at`` ((doc id, start, end[, page])), ``step`` pages on; never raises."""
+    if not at:
+        return (gr.skip(),) * 5
+    doc_id, start, end = at[0], int(at[1]), int(at[2])
+    page = int(at[3]) + step if step and len(at) > 3 and at[3] else None
+    try:
+        view = index.source_of(doc_id, start, end, page=page)
+    except qa.QAError as exc:
+        return gr.update(visible=True), render.message_html(esc(str(exc)), "error"), gr.skip(), gr.skip(), gr.skip()
+    except Exception:
+        log.exception("showing the source of %r failed", doc_id)
+        failed = render.message_html("The source could not be shown (see the server log).", "error")
+        return gr.update(visible=True), failed, gr.skip(), gr.skip(), gr.skip()
+    paged = view.kind == "page"
+    return (
+        gr.update(visible=True),
+        render.source_html(view, originals.LINKS.mint(view.file) if view.file else ""),
+        (doc_id, start, end, view.page),
+        gr.update(interactive=paged and (view.page or 1) > 1, visible=paged),
+        gr.update(interactive=paged and (view.page or 1) < view.pages, visible=paged),
+    )
 
 
 def clean_text(value):
@@ -299,6 +369,7 @@ def launch(index: qa.Index, settings: qa.Settings, auth: tuple[str, str] | None,
         server_port=settings.port,
         auth=auth,
         css=CSS,
+        js=OPEN_CITATIONS,
         max_file_size=max_file_bytes,
         prevent_thread_lock=True,
         # FastAPI's own middleware list: the guard sits in front of every Gradio route.

@@ -32,7 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.datastructures import Headers
+from starlette.responses import FileResponse
 from starlette.formparsers import MultiPartException
+
+from .originals import LINKS, PREFIX as ORIGINALS, Links
 
 # Gradio 6 takes uploads at /gradio_api/upload; /upload is what older releases
 # used, refused here too so that an upgrade or downgrade cannot open it.
@@ -54,6 +57,7 @@ TOO_BIG_BODY = f"The request is too large: a request other than an upload carrie
 TOO_BIG_UPLOAD = "The upload is too large: one upload request carries at most {files} files of {mb:g} MB."
 FOLDER_FULL = ("Too many uploads are waiting to be added ({mb:g} MB): add them to the index "
                "(or wait an hour, when unused uploads are removed) and try again.")
+LINK_GONE = "This download link is unknown or has lapsed: open the citation in the chat again for a new one."
 BUSY_LOGIN = "A login from this address is being checked: try again in {s} s."
 
 
@@ -147,12 +151,16 @@ class LoginThrottle:
 class Guard:
     """ASGI middleware applying :class:`Policy` and, when a login is required, a :class:`LoginThrottle`."""
 
-    def __init__(self, app, policy: Policy, throttle: LoginThrottle | None = None):
+    def __init__(self, app, policy: Policy, throttle: LoginThrottle | None = None, links: Links | None = None):
         self.app = app
         self.policy = policy
         self.throttle = throttle
+        self.links = links if links is not None else LINKS
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(ORIGINALS) and scope["method"] in ("GET", "HEAD"):
+            await self._original(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
@@ -175,6 +183,14 @@ class Guard:
             await self._login(scope, replay, send)
         else:
             await self.app(scope, replay, send)
+
+    async def _original(self, scope, receive, send):
+        """A download link of the source viewer (ui/originals.py): the file, or why not."""
+        path = self.links.resolve(scope["path"])
+        if path is None or not path.is_file():
+            await _refuse(send, 404, LINK_GONE)
+            return
+        await FileResponse(path, filename=path.name)(scope, receive, send)
 
     async def _upload(self, scope, receive, send, path, headers):
         limit = self.policy.upload_request_bytes

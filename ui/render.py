@@ -8,6 +8,7 @@ means we do not depend on it.
 
 from __future__ import annotations
 
+import base64
 from typing import Sequence
 
 import qa
@@ -35,6 +36,30 @@ def esc(text: str) -> str:
     escaped = str(text).translate(_ESCAPES)
     # No raw newlines: the reply stays one HTML block, which Markdown passes through as is.
     return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def source_key(doc_id: str, start: int, end: int) -> str:
+    """What a citation link carries to the source viewer: the document id (hex) and the cited
+    span; only hex digits and dots, so no escaping or sanitizer can change it."""
+    return f"{doc_id.encode('utf-8').hex()}.{int(start)}.{int(end)}"
+
+
+def parse_source_key(key: str) -> tuple[str, int, int] | None:
+    """(doc id, start, end) of a :func:`source_key`, None when ``key`` is not one. A key sent back
+    by the page may carry a click counter after a third dot (ignored)."""
+    parts = str(key).split(".")
+    if len(parts) < 3:
+        return None
+    try:
+        return bytes.fromhex(parts[0]).decode("utf-8"), int(parts[1]), int(parts[2])
+    except ValueError:
+        return None
+
+
+def cite_link(label: str, doc_id: str, start: int, end: int) -> str:
+    """``label`` as a link that opens the cited place in the source viewer."""
+    return (f'<a class="qa-src" href="#src={source_key(doc_id, start, end)}" '
+            f'title="Show this in its document">{esc(label)}</a>')
 
 
 def table_html(p: qa.Passage, a: int, b: int) -> str:
@@ -85,7 +110,7 @@ def passage_html(h: qa.Hit) -> str:
     head = f'<p class="qa-head">{esc(caption)}</p>' if caption else ""
     return (
         '<div class="qa-hit">'
-        f'<p class="qa-cite"><strong>{esc(h.citation.label)}</strong>'
+        f'<p class="qa-cite"><strong>{cite_link(h.citation.label, p.doc_id, *_cited(h))}</strong>'
         f" · chars {p.start}–{p.end}{title}</p>"
         f"{head}"
         + (body if table else f'<p class="qa-text">{body}</p>')
@@ -97,6 +122,12 @@ def passage_html(h: qa.Hit) -> str:
         f"<li>matched terms: {esc(terms)}</li>"
         "</ul></details></div>"
     )
+
+
+def _cited(h: qa.Hit) -> tuple[int, int]:
+    """The span a hit's citation opens: its evidence sentence, or the passage when it has none."""
+    ev = h.evidence
+    return (ev.start, ev.end) if ev.end > ev.start else (h.passage.start, h.passage.end)
 
 
 def quote_html(q: qa.Quote) -> str:
@@ -115,7 +146,8 @@ def answer_html(ans: qa.Answer) -> str:
         # Say so when earlier turns shaped the search, so a surprising hit can be understood.
         parts.append(f'<p class="qa-note">Read as a follow-up; searched for: {esc(ans.query)}</p>')
     if ans.found:
-        quoted = " ".join(f"{quote_html(q)} <strong>{esc(f'[{q.number}]')}</strong>" for q in ans.quotes)
+        quoted = " ".join(f"{quote_html(q)} <strong>{cite_link(f'[{q.number}]', q.doc_id, q.start, q.end)}</strong>"
+                          for q in ans.quotes)
         parts.append(f'<p class="qa-lead">Answer, quoted from the documents:</p><blockquote class="qa-short">{quoted}</blockquote>')
         heading = "Passages"
     else:
@@ -161,3 +193,58 @@ def documents_html(docs: Sequence, limit: int = DOCUMENT_ROWS) -> str:
         f'<p class="qa-note">{summary}</p><table class="qa-docs"><thead><tr><th>Title</th><th>File</th><th>Format</th><th>Passages</th>'
         f"<th>Characters</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _pct(value: float, whole: float) -> str:
+    return f"{100.0 * value / whole:.3f}%" if whole else "0%"
+
+
+def source_html(view, download: str = "") -> str:
+    """The source viewer's HTML for a :class:`qa.SourceView`: the page image with the sentence's
+    boxes over it (as percentages, so they follow the image's size), or the text around the
+    passage with line numbers, the passage shaded and the sentence marked; ``download``: a link
+    to the original file ("" for none)."""
+    where = f"page {view.page} of {view.pages}" if view.kind == "page" else (
+        f"line {view.first_line + view.text[:view.span[0]].count(chr(10))}")
+    parts = [f'<div class="qa-source" data-kind="{esc(view.kind)}">',
+             f'<p class="qa-cite"><strong>{esc(view.source)}</strong> · {esc(where)}'
+             + (f" · <em>{esc(view.title)}</em>" if view.title else "") + "</p>"]
+    if view.note:
+        parts.append(f'<p class="qa-note">{esc(view.note)}</p>')
+    if view.kind == "page":
+        w, h = view.page_size
+        parts.append('<div class="qa-page">')
+        parts.append(f'<img alt="{esc(f"page {view.page}")}" src="data:image/png;base64,'
+                     f'{base64.b64encode(view.image).decode("ascii")}">')
+        for cls, rects in (("qa-shade", view.shaded), ("qa-hl", view.highlight)):
+            for r in rects:
+                parts.append(f'<div class="{cls}" style="left:{_pct(r.x0, w)};top:{_pct(r.top, h)};'
+                             f'width:{_pct(r.x1 - r.x0, w)};height:{_pct(r.bottom - r.top, h)}"></div>')
+        parts.append("</div>")
+    else:
+        parts.append('<div class="qa-lines">' + _numbered(view) + "</div>")
+    if download:
+        # The link is ours (ui/originals.py: a token and the quoted file name), not the document's.
+        parts.append(f'<p class="qa-download"><a href="{download}" download>Download the original file</a></p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _numbered(view) -> str:
+    """The text view's lines, numbered, with the passage and the sentence marked."""
+    text, (a, b), (c, d) = view.text, view.span, view.context
+    cuts = sorted({0, len(text), *(x for x in (a, b, c, d) if 0 <= x <= len(text))})
+    out, line = [], view.first_line
+    row = [f'<span class="qa-ln">{line}</span>']
+    for lo, hi in zip(cuts, cuts[1:]):
+        cls = "qa-hl-text" if a <= lo and hi <= b and b > a else ("qa-ctx" if c <= lo and hi <= d else "")
+        for k, piece in enumerate(text[lo:hi].split("\n")):
+            if k:
+                out.append('<div class="qa-line">' + "".join(row) + "</div>")
+                line += 1
+                row = [f'<span class="qa-ln">{line}</span>']
+            if piece:
+                body = piece.translate(_ESCAPES)
+                row.append(f'<mark class="{cls}">{body}</mark>' if cls else f"<span>{body}</span>")
+    out.append('<div class="qa-line">' + "".join(row) + "</div>")
+    return "".join(out)

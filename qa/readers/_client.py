@@ -137,71 +137,105 @@ class _Worker:
             return "no message"
 
 
-_lock = threading.Lock()
-_worker: _Worker | None = None
+class _Slot:
+    """One worker and the lock that serialises its calls."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.worker: _Worker | None = None
+
+    def call(self, request: dict, wait: float, ocr: OcrOptions, progress, source: str):
+        """The worker's reply bytes, "timeout", or None when it stopped (restarted once)."""
+        for attempt in (1, 2):
+            if self.worker is None or not self.worker.alive():
+                if self.worker is not None:
+                    self.worker.kill()
+                try:
+                    self.worker = _Worker()
+                except (OSError, RuntimeError) as exc:
+                    self.worker = None
+                    raise DocumentError(source, f"cannot be parsed: {exc}", lasting=False)
+            try:
+                reply = self.worker.request(request, wait, ocr, progress)
+            except (BrokenPipeError, OSError):
+                reply = None
+            if reply is None and attempt == 1:
+                self.worker.kill()  # it died between two documents: start a new one, once
+                self.worker = None
+                continue
+            return reply
+
+    def drop(self) -> str:
+        """Kill the worker (after a time-out or a crash); the last line it wrote to stderr."""
+        tail = self.worker.stderr_tail() if self.worker is not None else "no message"
+        if self.worker is not None:
+            self.worker.kill()
+        self.worker = None
+        return tail
+
+    def close(self) -> None:
+        with self.lock:
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
+
+
+# Parsing for indexing, and drawing pages for the source viewer: two workers,
+# so a page view never waits behind a long parse (an OCR'd scan takes minutes).
+_parsing, _viewing = _Slot(), _Slot()
 
 
 def parse_isolated(kind: str, path: Path, source: str, limits: Limits, ocr: OcrOptions | None = None,
                    progress=None) -> Parsed:
     """Parse one file in the worker, under ``limits``, OCR as ``ocr`` says; every failure is a
     :class:`DocumentError`. ``progress(event)``: see _worker.py."""
-    global _worker
+    return Parsed.from_dict(_run(_parsing, kind, path, source, limits, ocr, progress))
+
+
+def draw_isolated(kind: str, path: Path, source: str, page: int, ocr_page: bool, limits: Limits,
+                  ocr: OcrOptions | None = None):
+    """Page ``page`` of a PDF or image drawn in the viewing worker (qa/readers/page_view.py), under
+    ``limits``; ``ocr_page``: its words come from OCR. Every failure is a :class:`DocumentError`."""
+    from .page_view import PageDrawing
+
+    extra = {"view": {"page": int(page), "ocr_page": bool(ocr_page)}}
+    return PageDrawing.from_dict(_run(_viewing, kind, path, source, limits, ocr, None, extra))
+
+
+def _run(slot: _Slot, kind: str, path: Path, source: str, limits: Limits, ocr: OcrOptions | None, progress,
+         extra: dict | None = None) -> dict:
     ocr = ocr or OcrOptions()
     request = {"kind": kind, "path": os.path.abspath(path), "name": source, "limits": limits.__dict__,
-               "ocr": asdict(ocr)}
+               "ocr": asdict(ocr), **(extra or {})}
     wait = limits.timeout_s + _GRACE_S if hasattr(os, "fork") else limits.timeout_s
-    with _lock:
-        for attempt in (1, 2):
-            if _worker is None or not _worker.alive():
-                if _worker is not None:
-                    _worker.kill()
-                try:
-                    _worker = _Worker()
-                except (OSError, RuntimeError) as exc:
-                    _worker = None
-                    raise DocumentError(source, f"cannot be parsed: {exc}", lasting=False)
-            try:
-                reply = _worker.request(request, wait, ocr, progress)
-            except (BrokenPipeError, OSError):
-                reply = None
-            if reply is None and attempt == 1:
-                _worker.kill()  # it died between two documents: start a new one, once
-                _worker = None
-                continue
-            break
+    with slot.lock:
+        reply = slot.call(request, wait, ocr, progress, source)
         if reply == "timeout":
-            _worker.kill()
-            _worker = None
+            slot.drop()
             raise DocumentError(
                 source, f"took longer than {limits.timeout_s:g} s to parse; skipped (limit: qa.readers.PARSE_TIMEOUT_S)"
             )
         if reply is None:
-            tail = _worker.stderr_tail() if _worker is not None else "no message"
-            if _worker is not None:
-                _worker.kill()
-            _worker = None
+            tail = slot.drop()
             raise DocumentError(source, f"could not be parsed: the reader process stopped ({tail})")
     message = json.loads(reply)
     if "error" in message:
         # The worker could not open the file: a passing failure, not the content's.
         raise DocumentError(source, message["error"], lasting=not message["error"].startswith("cannot be read ("))
-    return Parsed.from_dict(message["ok"])
+    return message["ok"]
 
 
 def shutdown() -> None:
-    """Stop the worker (at exit; tests may call it too)."""
-    global _worker
-    with _lock:
-        if _worker is not None:
-            _worker.close()
-            _worker = None
+    """Stop the workers (at exit; tests may call it too)."""
+    for slot in (_parsing, _viewing):
+        slot.close()
 
 
 atexit.register(shutdown)
 if hasattr(os, "register_at_fork"):
     # A forked copy of this process must start its own worker, not share ours.
     def _forget_in_child():
-        global _worker, _lock
-        _worker, _lock = None, threading.Lock()
+        global _parsing, _viewing
+        _parsing, _viewing = _Slot(), _Slot()
 
     os.register_at_fork(after_in_child=_forget_in_child)

@@ -10,7 +10,9 @@ The worker is single-threaded, so forking it is safe (the main process, with
 its model and web server threads, is never forked).
 
 Frames in both directions: 8-byte big-endian length, then UTF-8 JSON.
-Request: {"kind", "path", "name", "limits", "ocr"}. Reply: {"ok": Parsed} or
+Request: {"kind", "path", "name", "limits", "ocr"}, with "view": {"page",
+"ocr_page"} to draw one page for the source viewer instead of parsing
+(qa/readers/page_view.py). Reply: {"ok": Parsed or PageDrawing} or
 {"error": reason}, after any number of {"progress": event} frames: a parse
 that OCRs pages says so first ({"progress": {"ocr": pages}}), and the
 deadline grows by the OCR's own ceiling (OcrOptions: per page, per
@@ -86,7 +88,7 @@ def preload() -> None:
         except ImportError as exc:
             _missing[kind] = str(exc)
     # Modules imported on first use (pypdf's filters, zipfile's name codec): once here, not in every child.
-    for module in ("encodings.cp437", "pypdf._codecs._codecs", "pypdf.filters"):
+    for module in ("encodings.cp437", "pypdf._codecs._codecs", "pypdf.filters", "qa.readers.page_view"):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -140,10 +142,10 @@ def ocr_budget(event: dict, ocr: OcrOptions) -> float:
 
 
 def parse_to_json(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions | None = None,
-                  progress=None) -> bytes:
+                  progress=None, view: dict | None = None) -> bytes:
     """The reply for one request; MemoryError propagates (the caller maps it to an exit code)."""
     try:
-        reply = {"ok": _parse(kind, path, name, limits, ocr or OcrOptions(), progress).to_dict()}
+        reply = {"ok": _parse(kind, path, name, limits, ocr or OcrOptions(), progress, view).to_dict()}
     except DocumentError as exc:
         reply = {"error": exc.reason}
     except RecursionError:
@@ -158,7 +160,7 @@ def parse_to_json(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptio
     return json.dumps(reply, ensure_ascii=False).encode("utf-8")
 
 
-def _parse(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, progress):
+def _parse(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, progress, view=None):
     if kind not in _readers:
         if kind in _missing:
             raise DocumentError(
@@ -170,6 +172,10 @@ def _parse(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, pro
             data = f.read()
     except OSError as exc:
         raise DocumentError(name, f"cannot be read ({exc.strerror or exc})")
+    if view is not None:
+        from .page_view import draw
+
+        return draw(kind, data, name, int(view["page"]), bool(view.get("ocr_page")), ocr)
     if kind in PAGED:
         return _readers[kind](data, name, limits, ocr, progress)
     return _readers[kind](data, name, limits)
@@ -181,18 +187,20 @@ def handle(request: dict, forward=None) -> bytes:
     limits = Limits(**request["limits"])
     ocr = OcrOptions(**request.get("ocr", {}))
     kind, path, name = request["kind"], request["path"], request["name"]
+    view = request.get("view")
     if not hasattr(os, "fork"):  # Windows: parse here; the main process enforces the deadline
         def progress(event):
             if forward is not None:
                 forward(json.dumps({"progress": event}).encode("utf-8"))
         try:
-            return parse_to_json(kind, path, name, limits, ocr, progress)
+            return parse_to_json(kind, path, name, limits, ocr, progress, view)
         except MemoryError:
             return _error("needed more memory than there is to parse; skipped")
-    return _in_child(kind, path, name, limits, ocr, forward)
+    return _in_child(kind, path, name, limits, ocr, forward, view)
 
 
-def _in_child(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, forward=None) -> bytes:
+def _in_child(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, forward=None,
+              view: dict | None = None) -> bytes:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the worker's loop
@@ -201,7 +209,7 @@ def _in_child(kind: str, path: str, name: str, limits: Limits, ocr: OcrOptions, 
             os.close(r)
             _child_setup(limits)
             out = os.fdopen(w, "wb")
-            payload = parse_to_json(kind, path, name, limits, ocr, _child_progress(out, limits, ocr))
+            payload = parse_to_json(kind, path, name, limits, ocr, _child_progress(out, limits, ocr), view)
             write_frame(out, payload)
             out.close()
             code = 0

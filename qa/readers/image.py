@@ -42,13 +42,7 @@ def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None,
 
     def render(number: int):
         image.seek(number - 1)
-        frame = ImageOps.exif_transpose(image).convert("L")
-        per_px = 72.0 / dpi
-        if frame.width * frame.height > ocr.max_pixels:
-            factor = (ocr.max_pixels / (frame.width * frame.height)) ** 0.5
-            frame = frame.resize((max(1, int(frame.width * factor)), max(1, int(frame.height * factor))))
-            per_px /= factor
-        return frame, per_px
+        return ocr_frame(ImageOps.exif_transpose(image), dpi, ocr.max_pixels)
 
     pages: list[list] = [[] for _ in range(frames)]
     heights, bodies = [0.0] * frames, [10.0] * frames
@@ -68,6 +62,16 @@ def parse(data: bytes, name: str, limits: Limits, ocr: OcrOptions | None = None,
     warnings.insert(0, ocr_note(done, whole=frames == 1))
     return Parsed(text=text, title=title, pages=tuple(starts), warnings=tuple(warnings), paragraphs=tuple(blocks),
                   tables=tuple(tables), ocr_pages=tuple(done))
+
+
+def ocr_frame(frame, dpi: float, max_pixels: int):
+    """A frame (upright) as OCR reads it: grayscale, at most ``max_pixels``; and its points per pixel."""
+    gray, per_px = frame.convert("L"), 72.0 / dpi
+    if gray.width * gray.height > max_pixels:
+        factor = (max_pixels / (gray.width * gray.height)) ** 0.5
+        gray = gray.resize((max(1, int(gray.width * factor)), max(1, int(gray.height * factor))))
+        per_px /= factor
+    return gray, per_px
 
 
 def _dpi(image) -> float:

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ContextManager, Mapping, Protocol
+from typing import ContextManager, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from ..errors import StoreError
+from ..errors import QAError, StoreError, UnknownDocumentError
 from ..settings import Settings
 from ..types import Passage
 
@@ -133,9 +133,40 @@ class Change:
     added: list[NewDocument]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The documents a question is asked within: their ids, and their passages' ids (sorted)."""
+
+    doc_ids: tuple[str, ...]
+    passage_ids: np.ndarray
+
+    @classmethod
+    def of(cls, manifest: "Manifest", docs: Sequence[str] = (), folders: Sequence[str] = ()) -> "Scope":
+        """The documents ``docs`` (ids) and those under ``folders`` (corpus-relative, "reports/2019").
+
+        Raises :class:`UnknownDocumentError` for an id the index does not hold, and
+        :class:`QAError` for a folder holding no indexed document."""
+        known = manifest.documents
+        docs, folders = ([x] if isinstance(x, str) else list(x) for x in (docs, folders))
+        chosen = dict.fromkeys(str(d) for d in docs)
+        for d in chosen:
+            if d not in known:
+                raise UnknownDocumentError(f"no document {d!r} in the index; `qa list` shows the ids")
+        for folder in folders:
+            prefix = str(folder).replace("\\", "/").strip("/")
+            under = [d for d in sorted(known) if prefix in ("", ".") or d.startswith(prefix + "/")]
+            if not under:
+                raise QAError(f"no indexed document is in the folder {folder!r}; `qa list` shows the ids "
+                              "(folders are relative to the corpus folder)")
+            chosen.update(dict.fromkeys(under))
+        ids = [i for d in chosen for i in known[d].passage_ids]
+        return cls(tuple(chosen), np.unique(np.asarray(ids, np.int64)))
+
+
 class DenseSearch(Protocol):
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and passage ids, [n_queries, k] each, best first; id -1 where there are fewer."""
+    def search(self, queries: np.ndarray, k: int, within: Scope | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and passage ids, [n_queries, k] each, best first; id -1 where there are fewer.
+        ``within``: only passages of those documents."""
 
     def reconstruct(self, ids) -> np.ndarray:
         """The stored unit vectors of passage ``ids``."""
@@ -145,8 +176,9 @@ class LexicalSearch(Protocol):
     def scores(self, query: str):
         """BM25 scores of ``query``, to read with top and lookup; None when no term is known."""
 
-    def top(self, scores, k: int) -> np.ndarray:
-        """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first."""
+    def top(self, scores, k: int, within: Scope | None = None) -> np.ndarray:
+        """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first
+        (``within``: of those documents only)."""
 
     def lookup(self, scores, ids: np.ndarray) -> np.ndarray:
         """The scores of passage ``ids`` (0 where a passage has no query term)."""

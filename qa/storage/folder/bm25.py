@@ -294,10 +294,20 @@ class Bm25:
             out[where] = vals
         return out
 
-    def top(self, scores: "QueryScores | None", k: int) -> np.ndarray:
-        """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first."""
+    def top(self, scores: "QueryScores | None", k: int, within=None) -> np.ndarray:
+        """Ids of the (up to) ``k`` best-scoring passages with a score above 0, best first
+        (``within``: a qa.storage.Scope, of its passages only)."""
         if scores is None:
             return np.zeros(0, np.int64)
+        if within is not None:
+            ids = np.asarray(within.passage_ids, np.int64)
+            vals = self.lookup(scores, ids)
+            k = min(k, len(vals))
+            if not k:
+                return np.zeros(0, np.int64)
+            top = np.argpartition(-vals, k - 1)[:k]
+            top = top[np.argsort(-vals[top], kind="stable")]
+            return ids[top[vals[top] > 0]]
         where, vals = scores.enough_for(k)
         if not len(vals):
             return np.zeros(0, np.int64)

@@ -169,14 +169,15 @@ class Vectors:
     def kind(self) -> str:
         return max(self._segments, key=len).vectors.kind if self._segments else "flat"
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, within=None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.atleast_2d(queries)
+        only = None if within is None else within.passage_ids
         n = len(queries)
         if not self._segments:
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
         scores, ids = [], []
         for s, nd in zip(self._segments, self._dead_in):
-            sc, ix = s.vectors.search(queries, k + nd)  # room for dead ones to be dropped
+            sc, ix = s.vectors.search(queries, k + nd, only)  # room for dead ones to be dropped
             scores.append(sc)
             ids.append(ix)
         sc, ix = np.concatenate(scores, axis=1), np.concatenate(ids, axis=1)

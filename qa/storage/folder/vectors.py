@@ -89,14 +89,23 @@ class VectorIndex:
             return 0
         return int(self._index.remove_ids(ids))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and ids, [n_queries, k] each, best first; missing slots have id -1."""
+    def search(self, queries: np.ndarray, k: int, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids, [n_queries, k] each, best first; missing slots have id -1.
+        ``within``: ids the results are taken from (FAISS's ID selector: exact among them; an
+        IVF index then probes all its lists, as they may lie in any)."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, len(self))) if len(self) else 1
         if not len(self):
             n = len(queries)
             return np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)
-        return self._index.search(queries, k)
+        if within is None:
+            return self._index.search(queries, k)
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(within, dtype=np.int64))
+        if isinstance(self._index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=self._index.nlist)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        return self._index.search(queries, k, params=params)
 
     def reconstruct(self, ids) -> np.ndarray:
         """The stored vectors of ``ids``, [len(ids), dim]."""

@@ -472,18 +472,27 @@ class _Passages(Mapping):
         return self._len
 
 
+def scope_filter(within) -> str:
+    """The filter expression of a qa.storage.Scope ("" for none): its documents by the typed doc_id field."""
+    if within is None:
+        return ""
+    return f"doc_id in [{', '.join(map(quote, within.doc_ids))}]"
+
+
 class _Vectors:
     def __init__(self, storage: MilvusStore, dim: int):
         self._storage, self.dim = storage, dim
         self.kind = "milvus"  # HNSW, or the engine's AUTOINDEX
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine scores and ids, [n_queries, k] each, best first; missing slots have id -1."""
+    def search(self, queries: np.ndarray, k: int, within=None) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine scores and ids, [n_queries, k] each, best first; missing slots have id -1.
+        ``within`` (a qa.storage.Scope): a filter on the typed ``doc_id`` field."""
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         st = self._storage
         res = st.client.search(
             PASSAGES, data=queries.tolist(), anns_field="vector", limit=k, output_fields=_ROW_FIELDS,
             search_params={"metric_type": "IP", "params": {"ef": max(2 * k, 128)}}, consistency_level=STRONG,
+            filter=scope_filter(within),
         )
         scores = np.zeros((len(queries), k), np.float32)
         ids = np.full((len(queries), k), -1, np.int64)
@@ -550,11 +559,11 @@ class _Lexical:
                 self._storage.cache.put({"id": h["id"], **h["entity"]})
         return out
 
-    def top(self, scores: _Query | None, k: int) -> np.ndarray:
-        """Ids of the (up to) ``k`` best BM25 passages, best first."""
+    def top(self, scores: _Query | None, k: int, within=None) -> np.ndarray:
+        """Ids of the (up to) ``k`` best BM25 passages, best first (``within``: of those documents)."""
         if scores is None:
             return np.zeros(0, np.int64)
-        ids = self._search(scores, k, output_fields=_ROW_FIELDS)
+        ids = self._search(scores, k, filter=scope_filter(within), output_fields=_ROW_FIELDS)
         return np.asarray([i for i in ids if scores.known[i] > 0], np.int64)
 
     def lookup(self, scores: _Query | None, ids: np.ndarray) -> np.ndarray:
