@@ -22,7 +22,7 @@ from .answertype import expected_type, offers_answer
 from .embedding import Embedder
 from .errors import EmptyQuestionError, QAError
 from .extract import pick_quotes, split_question, table_cell
-from .followup import conversation_context
+from .followup import conversation_context, names_own_subject, subject_documents
 from .ingest import TITLE_CONTEXT_CHARS
 from .confidence import confidence
 from .ranking import best_sentence, collapse, fuse, sentence_scores
@@ -48,6 +48,9 @@ class Question:
     text: str  # the question as searched (whitespace collapsed, cut to the limit)
     context: str  # words of the conversation it leans on ("" when it stands alone)
     notes: tuple[str, ...] = ()
+    # A follow-up by its form that names a subject of its own: the documents the conversation
+    # was about. It is searched alone first, and stays a follow-up only if that finds one of them.
+    subject: frozenset[str] = frozenset()
 
     @property
     def query(self) -> str:
@@ -96,13 +99,37 @@ def prepare(question, k, history: Sequence, settings: Settings) -> Question:
     if len(text) > limit:
         text = text[:limit]
         notes.append(f"Only the first {limit} characters of the question were used.")
-    return Question(text, conversation_context(text, turns), tuple(notes))
+    context = conversation_context(text, turns)
+    subject = subject_documents(turns) if context and names_own_subject(text) else frozenset()
+    return Question(text, context, tuple(notes), subject)
 
 
 def clean_text(text: str) -> str:
     """``text`` with lone surrogates (which cannot be encoded, so no page or
     JSON reply could carry them) replaced by U+FFFD."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def retrieve_turn(view, embedder: Embedder, settings: Settings, q: Question, k: int, within=None) -> Ranked:
+    """:func:`retrieve` for a turn of a conversation. A question read as a follow-up that names
+    a subject of its own is searched alone too: when that answers it from another document
+    than the one the conversation was about, and more surely than the conversation's reading
+    does from that one, it starts a new topic and is answered alone."""
+    together = retrieve(view, embedder, settings, q, k, within)
+    if not (q.context and q.subject):
+        return together
+    alone = retrieve(view, embedder, settings, replace(q, context="", subject=frozenset()), k, within)
+    if not alone.hits or alone.hits[0].passage.doc_id in q.subject:
+        return together
+    by_itself = answer(alone, settings)
+    if not by_itself.found:
+        return together
+    # Both read well: the reading that answers more surely (read with the conversation, a
+    # question about its subject finds it more surely than alone finds another document).
+    if together.hits and together.hits[0].passage.doc_id in q.subject:
+        if answer(together, settings).confidence >= by_itself.confidence:
+            return together
+    return alone
 
 
 def retrieve(view, embedder: Embedder, settings: Settings, q: Question, k: int, within=None) -> Ranked:

@@ -513,7 +513,7 @@ class Index:
         q = answering.prepare(question, k, history, self.settings)
         view = self._view()  # one view for the whole question, even if a commit lands meanwhile
         within = Scope.of(view.manifest, docs, folders) if (docs or folders) else None
-        return answering.retrieve(view, self.embedder, self.settings, q, int(k), within)
+        return answering.retrieve_turn(view, self.embedder, self.settings, q, int(k), within)
 
 
 @dataclass

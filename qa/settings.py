@@ -221,6 +221,11 @@ class Settings:
     watch_interval_s: float = field(
         default=2.0, metadata={"help": "How often `--watch` checks the corpus folder for changes."}
     )
+    examples: str = field(
+        default="",
+        metadata={"help": "Example questions under the chat box, separated by '|'; empty: the lines of the corpus "
+                  "folder's .docqa-examples file, and without one no examples (never questions of another corpus)."},
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the chat binds to."})
     port: int = field(default=7860, metadata={"help": "Port the chat listens on."})
 

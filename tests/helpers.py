@@ -218,6 +218,7 @@ def running_chat(base: Path, **extra_env):
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
+    shutil.copy(SEED.parent / ".docqa-examples", corpus / ".docqa-examples")  # the seed corpus's examples
     port = free_port()
     env = dict(
         os.environ,

@@ -84,3 +84,16 @@ def test_seed_conversation(seed_index):
     assert any("has not confirmed or denied involvement" in h.text for h in answer.hits)
     why = seed_index.answer("why?", k=3, history=[first])
     assert why.found and any("Haniyeh" in h.text for h in why.hits)
+
+
+@pytest.mark.slow
+def test_a_question_that_leans_by_form_but_names_another_subject_starts_a_new_topic(bios):
+    history = [bios.answer("Where was Marie Curie born?", k=3)]
+    for question in ("Why is the Golden Gate Bridge painted International Orange?",
+                     "How tall are the towers of the Golden Gate Bridge, and when did it open?"):
+        answer = bios.answer(question, k=3, history=history)
+        assert answer.query == answer.question, answer.query  # not "read as a follow-up"
+        assert answer.hits[0].doc_id == "bridge.txt"
+    # The same form about the conversation's own subject stays a follow-up.
+    answer = bios.answer("Why did she study physics in Paris?", k=3, history=history)
+    assert answer.query != answer.question and answer.hits[0].doc_id == "curie.txt"

@@ -38,11 +38,9 @@ TOP_K = 5
 # never added (a tab closed, a file type Gradio refused) do not pile up.
 STALE_UPLOADS = (600, 3600)
 HISTORY_TURNS = 3  # earlier answers kept per tab for follow-up questions
-EXAMPLES = [
-    "Why is Iran getting triggered by the killing of the Hamas leader, and does it indicate that Iran supports Hamas?",
-    "Who ordered a military response against Israel?",
-    "Where was Haniyeh when he was killed?",
-]
+EXAMPLES_FILE = ".docqa-examples"  # in the corpus folder: one example question per line (a dot file: never indexed)
+MAX_EXAMPLES = 10
+MAX_EXAMPLE_CHARS = 300
 
 CSS = """
 #chat .qa-reply { line-height: 1.5; }
@@ -170,7 +168,9 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                         placeholder="Ask a question about the documents and press Enter",
                     )
                     ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
-                gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+                examples = example_questions(settings)
+                if examples:
+                    gr.Examples(examples, inputs=[box], label="Example questions")
             with gr.Column(scale=2):
                 with gr.Group(visible=False) as source_box:
                     source_view = gr.HTML(elem_id="source-view")
@@ -215,6 +215,19 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
 
         gr.api(answer, api_name="answer")
     return app
+
+
+def example_questions(settings: qa.Settings) -> list[str]:
+    """The chat's example questions: QA_EXAMPLES, else the corpus folder's .docqa-examples file, else none."""
+    if settings.examples.strip():
+        lines = settings.examples.split("|")
+    else:
+        try:
+            lines = (Path(settings.corpus_dir) / EXAMPLES_FILE).read_text("utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+    found = [" ".join(line.split())[:MAX_EXAMPLE_CHARS] for line in lines]
+    return list(dict.fromkeys(q for q in found if q and not q.startswith("#")))[:MAX_EXAMPLES]
 
 
 def reply(index: qa.Index, question: str, history=()) -> tuple[str, qa.Answer | None]:
