@@ -1,8 +1,10 @@
-"""Make docs/chat.png, the README's screenshot: the chat answering the seed question.
+"""Make docs/chat.png, the README's screenshot: the chat answering the seed question from a PDF,
+with the cited page open beside it.
 
-Starts the chat (``python -m ui.app``) on a throw-away copy of ``corpus/`` and
-index, asks the seed article's question in headless Chromium, and saves the
-page. Run from the repository root after ``bash run.sh test`` has set up
+Starts the chat (``python -m ui.app``) on a throw-away corpus holding the seed
+article as a PDF (made here with fpdf2, a test extra), asks the seed
+article's question in headless Chromium, opens the first citation, and saves
+the page. Run from the repository root after ``bash run.sh test`` has set up
 ``.venv`` and Chromium::
 
     .venv/bin/python docs/screenshot.py [OUT.png]
@@ -11,7 +13,6 @@ page. Run from the repository root after ``bash run.sh test`` has set up
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -47,10 +48,29 @@ def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
     sys.exit(f"the chat did not answer on {url} in {START_TIMEOUT_S} s; see {log}")
 
 
+def _seed_pdf(path: Path) -> None:
+    """The seed article as a two-column-free A4 PDF, the way a saved web page looks."""
+    from fpdf import FPDF
+
+    text = next((ROOT / "corpus").glob("*.txt")).read_text("utf-8")
+    plain = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                                          "\u2013": "-", "\u2014": "-"})).encode("latin-1", "replace").decode("latin-1")
+    pdf = FPDF()
+    pdf.set_title("Iran orders strike on Israel after Haniyeh killing")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for para in plain.split("\n"):
+        if para.strip():
+            pdf.multi_cell(0, 5.5, para.strip())
+            pdf.ln(2)
+    path.write_bytes(bytes(pdf.output()))
+
+
 def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        shutil.copytree(ROOT / "corpus", base / "corpus")
+        (base / "corpus").mkdir()
+        _seed_pdf(base / "corpus" / "iran-orders-strike-on-israel-after-haniyeh-killing.pdf")
         port = _free_port()
         env = dict(os.environ, QA_CORPUS_DIR=str(base / "corpus"), QA_INDEX_DIR=str(base / "index"),
                    QA_HOST="127.0.0.1", QA_PORT=str(port), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
@@ -63,12 +83,15 @@ def main(out: Path) -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page = browser.new_page(viewport={"width": 1400, "height": 950})
                 page.goto(url)
                 page.wait_for_selector("#question textarea", timeout=60_000)
                 page.fill("#question textarea", QUESTION)
                 page.click("#ask")
                 expect(page.locator("#chat .qa-reply")).to_have_count(1, timeout=60_000)
+                page.locator("#chat .qa-hit a.qa-src").first.click()
+                expect(page.locator("#source-view .qa-hl").first).to_be_visible(timeout=60_000)
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(500)  # the reply's last layout pass
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out))

@@ -263,13 +263,10 @@ def cmd_add(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    idx = _open(args)
-    info = next((d for d in idx.documents() if d.doc_id == args.doc_id), None)
-    idx.remove(args.doc_id)
-    if info is not None and info.origin == "corpus":
-        # Otherwise the next sync would bring it straight back.
-        path = idx.settings.corpus_dir / info.doc_id
-        path.unlink(missing_ok=True)
+    from .corpus import remove_document
+
+    path = remove_document(_open(args), args.doc_id)
+    if path is not None:
         print(f"removed {shown(args.doc_id)} from the index and deleted {shown(path)}")
     else:
         print(f"removed {shown(args.doc_id)} from the index")
@@ -287,6 +284,7 @@ def cmd_list(args) -> int:
             continue
         # The ingestion report: what was read from the file, and what was not.
         pages = f", {d.pages} pages" if d.pages else ""
+        pages += f", {d.tables} table{'s' if d.tables != 1 else ''}" if d.tables else ""
         print(f"{shown(d.doc_id)}\n  title: {shown(d.title)}\n  format: {d.format}{pages}, {len(d.passage_ids)} passages, "
               f"{d.chars:,} characters, added from {d.origin}, sha256 {d.sha256[:12]}")
         for w in d.warnings:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import SUPPORTED_SUFFIXES
-from .errors import DocumentError
+from .errors import DocumentError, UnknownDocumentError
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 
@@ -203,3 +203,22 @@ def import_file(index, src: Path, name: str | None = None, pages=None):
     finally:
         if backup is not None:
             backup.unlink(missing_ok=True)
+
+
+def remove_document(index, doc_id: str) -> Path | None:
+    """Remove ``doc_id`` from ``index`` and, when it came from the corpus folder, delete its file
+    there (otherwise the next sync would bring it straight back); the file deleted, if any.
+
+    Raises :class:`UnknownDocumentError` for an id the index does not hold."""
+    info = next((d for d in index.documents() if d.doc_id == doc_id), None)
+    if info is None or info.origin != "corpus":
+        index.remove(doc_id)  # an unknown id raises here, before anything is deleted
+        return None
+    # The file first: a sync between the two steps then removes the document rather than re-adding it.
+    path = index.settings.corpus_dir / info.doc_id
+    path.unlink(missing_ok=True)
+    try:
+        index.remove(doc_id)
+    except UnknownDocumentError:
+        pass  # a sync saw the file gone and removed it meanwhile
+    return path

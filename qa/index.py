@@ -445,7 +445,7 @@ class Index:
             info = DocInfo(
                 doc.doc_id, doc.title, doc.source, doc.sha256, [], len(doc.text), origin_of(doc), doc.format,
                 len(doc.pages), list(doc.warnings) + [f"same content as {t}" for t in twins], list(stat), digest,
-                [[n, c] for n, c in doc.ocr_pages],
+                [[n, c] for n, c in doc.ocr_pages], len(doc.tables),
             )
             texts = [context(p.title, p.text, p.heading, p.head) for p in passages]
             added.append(NewDocument(info, passages, np.asarray(vecs, np.float32),
@@ -513,6 +513,10 @@ class Index:
         q = answering.prepare(question, k, history, self.settings)
         view = self._view()  # one view for the whole question, even if a commit lands meanwhile
         within = Scope.of(view.manifest, docs, folders) if (docs or folders) else None
+        if within is not None:
+            names = ", ".join(within.doc_ids[:3]) + (f" and {len(within.doc_ids) - 3:,} more" if len(within.doc_ids) > 3 else "")
+            q = replace(q, notes=q.notes + (f"Asked within {len(within.doc_ids):,} of {len(view.manifest.documents):,} "
+                                            f"documents: {names}.",))
         return answering.retrieve_turn(view, self.embedder, self.settings, q, int(k), within)
 
 

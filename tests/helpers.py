@@ -213,12 +213,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_chat(base: Path, **extra_env):
-    """The chat over a corpus holding only the seed article, on a free port."""
+def running_chat(base: Path, seed: bool = True, **extra_env):
+    """The chat over ``base / "corpus"`` on a free port: the seed article and its example
+    questions are put there first (with ``seed``), beside whatever the caller put there."""
     corpus = base / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    shutil.copy(SEED.parent / ".docqa-examples", corpus / ".docqa-examples")  # the seed corpus's examples
+    corpus.mkdir(exist_ok=True)
+    if seed:
+        shutil.copy(SEED, corpus / SEED.name)
+        shutil.copy(SEED.parent / ".docqa-examples", corpus / ".docqa-examples")  # the seed corpus's examples
     port = free_port()
     env = dict(
         os.environ,

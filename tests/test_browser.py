@@ -248,6 +248,7 @@ def test_login_is_required_and_read_only_hides_uploads(locked_server, browser):
     assert "Haniyeh, who was in Tehran" in ask(page, SEED_QUESTION)
     assert not page.locator("#upload input[type=file]").is_visible()
     assert not page.locator("#sync-btn").is_visible()
+    assert page.locator("#documents tr").count() >= 2 and page.locator("#documents a.qa-rm").count() == 0
     context.close()
 
 
@@ -326,3 +327,84 @@ def test_a_text_citation_scrolls_to_the_highlighted_passage(page):
     assert " ".join(page.locator("#source-view mark.qa-hl-text").all_inner_texts()).split() == evidence.split()
     expect(page.locator("#source-view .qa-cite")).to_contain_text(SEED.name)
     assert_no_traceback(page)
+
+
+def pick_scope(page, name: str) -> None:
+    """Choose ``name`` in the "ask within" box, as a user does: type, then pick it from the list."""
+    page.click("#scope input")
+    page.fill("#scope input", name)
+    page.locator("#scope [role=option]", has_text=name).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_a_question_scoped_to_one_document_cites_only_it_and_the_chat_exports_as_markdown(page, tmp_path):
+    for side, hour in (("north", "nine"), ("south", "ten")):
+        doc = tmp_path / f"{side}-quay-ferry.txt"
+        doc.write_text(f"The {side}ern quay ferry leaves the harbour at {hour} in the morning every day.\n")
+        assert f"Added {doc.name}" in upload(page, doc)
+    page.reload()
+    page.wait_for_selector("#question textarea", timeout=30_000)
+    pick_scope(page, "south-quay-ferry.txt")
+    text = ask(page, "When does the quay ferry leave the harbour?")
+    reply = page.locator("#chat .qa-reply").last
+    labels = reply.locator(".qa-hit .qa-cite strong").all_inner_texts()
+    assert labels and all("south-quay-ferry.txt" in label for label in labels), labels
+    assert "Asked within 1 of" in text
+    # The conversation, one click away as Markdown with its citations.
+    page.click("#export-btn")
+    link = page.locator("#export-file a").first
+    expect(link).to_be_visible(timeout=30_000)
+    got = page.request.get(link.get_attribute("href") if link.get_attribute("href").startswith("http")
+                           else page.url.split("#")[0].rstrip("/") + "/" + link.get_attribute("href").lstrip("/"))
+    body = got.text()
+    assert got.status == 200 and "# docqa conversation" in body
+    assert "When does the quay ferry leave the harbour?" in body
+    assert "south-quay-ferry.txt, line 1, characters 0-" in body and "ten in the morning" in body
+    assert_no_traceback(page)
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory):
+    """The chat over 1,000 small documents and one file it refuses, with no example questions."""
+    base = tmp_path_factory.mktemp("big")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    for n in range(1000):
+        (corpus / f"note-{n:04d}.txt").write_text(f"Note {n}: the shelf {n % 37} holds box {n} of the archive.\n")
+    (corpus / "broken.pdf").write_bytes(b"this is not a PDF at all")
+    with running_chat(base, seed=False) as s:
+        yield s
+
+
+def test_the_documents_panel_with_a_thousand_documents(big_server, browser):
+    import time
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(big_server.url)
+    summary = page.locator("#documents-summary")
+    expect(summary).to_contain_text("1,000 documents", timeout=30_000)
+    loaded = time.perf_counter() - started
+    print(f"documents panel with 1,000 documents loaded in {loaded:.2f} s")  # logged, not a bound
+    assert page.locator("#documents tbody tr").count() == 50  # one page, not a 1,000-row table
+    expect(page.locator("#documents .qa-refused")).to_contain_text("broken.pdf")
+    expect(page.locator("#documents .qa-refused")).to_contain_text("not a PDF")
+    assert page.get_by_text("Example questions").count() == 0  # none configured: none shown
+    page.fill("#doc-search textarea", "note-0777")
+    expect(page.locator("#documents tbody tr")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#documents tbody")).to_contain_text("note-0777.txt")
+    page.fill("#doc-search textarea", "")
+    expect(summary).to_contain_text("page 1 of 20", timeout=30_000)
+    page.click("#doc-next")
+    expect(summary).to_contain_text("page 2 of 20", timeout=30_000)
+    # Removing a document from the page: asked first, then gone from the index and the folder.
+    page.fill("#doc-search textarea", "note-0005")
+    expect(page.locator("#documents tbody tr")).to_have_count(1, timeout=30_000)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#documents a.qa-rm").first.click()
+    expect(page.locator("#remove-status")).to_contain_text("Removed note-0005.txt", timeout=30_000)
+    expect(page.locator("#documents tbody tr")).to_have_count(0, timeout=30_000)
+    assert not (big_server.corpus / "note-0005.txt").exists()
+    assert_no_traceback(page)
+    context.close()

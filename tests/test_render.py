@@ -96,15 +96,26 @@ def test_documents_table_escapes_names():
     assert "No documents yet" in render.documents_html([])
 
 
-def test_documents_table_is_capped_and_says_how_many_there_are():
-    # The table goes out with every page load: a large corpus must not make the page megabytes.
-    docs = [SimpleNamespace(title=f"Doc {n}", source=f"d{n}.txt", doc_id=f"d{n}.txt", passage_ids=[n], chars=10,
-                            format="text", pages=0, warnings=[]) for n in range(5)]
-    html = render.documents_html(docs, limit=2)
-    assert html.count("<tr><td>") == 2 and "Doc 1" in html and "Doc 2" not in html
-    assert "5 documents, 5 passages" in html and "qa list" in html
-    full = render.documents_html(docs)
-    assert full.count("<tr><td>") == 5 and "qa list" not in full
+def test_documents_panel_pages_searches_and_sorts_and_lists_refused_files():
+    # The panel goes out with every page load: a large corpus must not make the page megabytes.
+    docs = [SimpleNamespace(title=f"Doc {n}", source=f"d{n}.txt", doc_id=f"d{n}.txt", passage_ids=[0] * n, chars=10,
+                            format="pdf" if n % 2 else "text", pages=0, warnings=[], file_stat=[1, n * 10**9, 0, 0])
+            for n in range(5)]
+    html = render.documents_html(docs, per_page=2)
+    assert html.count("<tr><td>") == 2 and "Doc 0" in html and "Doc 2" not in html
+    assert "5 documents, 10 passages" in html and "page 1 of 3" in html
+    last = render.documents_html(docs, page=9, per_page=2)  # past the end: the last page
+    assert last.count("<tr><td>") == 1 and "Doc 4" in last and "page 3 of 3" in last
+    found = render.documents_html(docs, query="doc 3")
+    assert found.count("<tr><td>") == 1 and "Doc 3" in found and "1 match" in found
+    assert [d.doc_id for d in render.select_documents(docs, sort="passages")[0]][:2] == ["d4.txt", "d3.txt"]
+    assert [d.doc_id for d in render.select_documents(docs, sort="date")[0]][0] == "d4.txt"
+    assert [d.format for d in render.select_documents(docs, sort="format")[0]] == ["pdf"] * 2 + ["text"] * 3
+    refused = [SimpleNamespace(doc_id="<bad>.pdf", reason="is not a PDF (no %PDF- header)")]
+    html = render.documents_html(docs, refused)
+    assert "1 file refused" in html and "&#60;bad&#62;.pdf" in html and "not a PDF" in html
+    assert "qa-rm" not in html and "qa-rm" in render.documents_html(docs, removable=True)
+    assert render.parse_doc_key("64302e747874.123") == "d0.txt"
 
 
 def test_follow_up_search_is_shown():
@@ -118,7 +129,7 @@ class _Broken:
     def __init__(self, exc):
         self.exc = exc
 
-    def answer(self, question, k=5, history=()):
+    def answer(self, question, k=5, history=(), docs=(), folders=()):
         raise self.exc
 
 
@@ -167,3 +178,30 @@ def test_a_table_quote_gives_its_cell_then_the_whole_row():
     html = render.answer_html(qa.Answer("q", (h,), True, quotes=(quote,)))
     short = html[html.index('class="qa-short"'):html.index("</blockquote>")]
     assert short.index(render.esc("Millport, Yachts: 447")) < short.index(f'({render.esc("Millport | 581 | 4 | 447")})')
+
+
+def test_the_exported_conversation_keeps_every_answer_with_its_citations():
+    from ui.export import conversation_markdown
+
+    h = hit(1, FESTIVAL)
+    quote = qa.Quote(FESTIVAL, h.evidence.start, h.evidence.end, "a.txt", 1)
+    turns = [("When is the festival?", qa.Answer("When is the festival?", (h,), True, quotes=(quote,)), ""),
+             ("Who won the cup?", qa.Answer("Who won the cup?", (h,), False, "nothing"), ""),
+             ("", None, "Please type a question")]
+    md = conversation_markdown(turns, when=0)
+    assert md.startswith("# docqa conversation, 1970-01-01 00:00 UTC")
+    assert "## 1. When is the festival?" in md and f"> {FESTIVAL} [1]" in md
+    a, b = h.evidence.start, h.evidence.end
+    assert f"- [1] a.txt, line 2, characters 12-{len(DOC)}; the sentence at {a}-{b}: “{FESTIVAL}”" in md
+    assert "## 2. Who won the cup?" in md and "do not seem to answer" in md and "Closest passages" in md
+    assert "Please type a question" in md
+
+
+def test_example_questions_come_from_the_settings_or_the_corpus_folder_or_not_at_all(tmp_path):
+    from ui.app import example_questions
+
+    settings = qa.Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index")
+    assert example_questions(settings) == []  # another corpus: not the seed article's questions
+    (tmp_path / ".docqa-examples").write_text("# a comment\nWho built the quay?\n\nWho built the quay?\nWhen?\n")
+    assert example_questions(settings) == ["Who built the quay?", "When?"]
+    assert example_questions(settings.replace(examples="One? | Two?")) == ["One?", "Two?"]

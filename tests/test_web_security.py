@@ -137,7 +137,7 @@ def test_a_read_only_chat_takes_no_upload_on_any_route(read_only_chat):
     # An event call can name files too (the chat it sends back): none is taken.
     chat_with_a_file = [{"role": "user", "content": [{"type": "file", "file": file_data(
         "https://example.com/leak.txt", "leak.txt")}]}]
-    status, out = call_event(url, "ask", ["hello", chat_with_a_file, None])
+    status, out = call_event(url, "ask", ["hello", chat_with_a_file, None, None, []])
     assert status == 403 and "read-only" in out["detail"]
     # Questions are still answered.
     status, out = call_event(url, "answer", [SEED_QUESTION])
@@ -329,7 +329,7 @@ def test_the_login_throttle_doubles_to_a_cap_and_forgets():
 @pytest.mark.slow
 def test_a_lone_surrogate_in_a_question_is_answered_in_the_chat_and_the_api(read_only_chat):
     url = read_only_chat.url
-    status, out = call_event(url, "ask", [ASK, [], None])
+    status, out = call_event(url, "ask", [ASK, [], None, None, []])
     assert status == 200 and isinstance(out, list), out
     box, messages = out[0], out[1]
     assert box == "" and messages[0]["content"][0]["text"] == ASK.replace("\ud800", "\ufffd")
@@ -352,7 +352,7 @@ class _FailingIndex:
     def documents(self):
         raise RuntimeError("the documents registry is unreadable")
 
-    def answer(self, question, k=5, history=()):
+    def answer(self, question, k=5, history=(), docs=(), folders=()):
         raise RuntimeError("secret internals")
 
 
@@ -370,7 +370,7 @@ def test_sync_and_the_documents_table_show_one_line_when_the_index_fails(tmp_pat
     chat.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False, analytics_enabled=False)
-        status, table = client.predict(api_name="/sync")
+        status = client.predict(api_name="/sync")
         assert status.startswith("Sync failed: an unexpected error") and "\n" not in status
         assert "Traceback" not in status and "churned" not in status
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=30) as r:
@@ -378,3 +378,28 @@ def test_sync_and_the_documents_table_show_one_line_when_the_index_fails(tmp_pat
         assert "could not be read" in page  # the documents table, as a new tab loads it
     finally:
         chat.close()
+
+
+def test_download_links_are_unguessable_and_lapse(tmp_path):
+    from ui.originals import PREFIX, Links
+
+    f = tmp_path / "a.pdf"
+    f.write_bytes(b"%PDF-1.4")
+    links = Links(ttl_s=60)
+    url = links.mint(f)
+    assert url.startswith(PREFIX.lstrip("/")) and url.endswith("/a.pdf")
+    assert links.resolve("/" + url) == f
+    token = url.split("/")[2]
+    assert len(token) >= 32 and links.mint(f) != url  # a fresh token every time
+    assert links.resolve(f"{PREFIX}not-a-token/a.pdf") is None
+    gone = Links(ttl_s=-1)
+    assert gone.resolve("/" + gone.mint(f)) is None
+
+
+@pytest.mark.slow
+def test_an_unknown_download_link_is_refused_with_a_reason(read_only_chat):
+    try:
+        urllib.request.urlopen(read_only_chat.url + "docqa/original/abcdef/secret.txt", timeout=30)
+        raise AssertionError("an unknown link was served")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404 and "open the citation in the chat again" in json.loads(exc.read())["detail"]

@@ -10,11 +10,15 @@ and uploads live in a folder of this process's own (:mod:`ui.uploads`).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
+import shutil
 import signal
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import qa
@@ -25,7 +29,7 @@ from qa.watch import start_watching
 from qa.documents import SUPPORTED_SUFFIXES
 from starlette.middleware import Middleware
 
-from . import guard, originals, render, uploads
+from . import export, guard, originals, render, uploads
 from .gradio_import import import_gradio
 from .render import esc
 
@@ -38,6 +42,9 @@ TOP_K = 5
 # never added (a tab closed, a file type Gradio refused) do not pile up.
 STALE_UPLOADS = (600, 3600)
 HISTORY_TURNS = 3  # earlier answers kept per tab for follow-up questions
+MAX_TURNS = 200  # turns kept per tab for the export
+MAX_EXPORTS = 20  # Markdown files kept in the export folder (a tab downloads its file at once)
+MAX_SCOPE_CHOICES = 5000
 EXAMPLES_FILE = ".docqa-examples"  # in the corpus folder: one example question per line (a dot file: never indexed)
 MAX_EXAMPLES = 10
 MAX_EXAMPLE_CHARS = 300
@@ -62,6 +69,10 @@ CSS = """
 #documents code { word-break: break-all; }
 #documents .qa-warn { font-size: 0.85em; color: #b45309; }
 .qa-hidden { display: none !important; }
+#documents details summary { cursor: pointer; font-size: 0.85em; opacity: 0.8; }
+#documents details ul { margin: 0.2em 0 0.3em 1.2em; font-size: 0.85em; }
+#documents a.qa-rm { font-size: 0.8em; color: #b91c1c; margin-left: 0.4em; }
+#documents .qa-refused { margin: 0 0 0.5em; font-size: 0.9em; color: #b45309; }
 #source-view .qa-page { position: relative; width: 100%; }
 #source-view .qa-page img { width: 100%; display: block; border: 1px solid rgba(128, 128, 128, 0.35); }
 #source-view .qa-hl { position: absolute; background: rgba(250, 204, 21, 0.4); outline: 2px solid #f59e0b; }
@@ -73,18 +84,27 @@ CSS = """
 #source-view .qa-note { font-size: 0.9em; opacity: 0.8; }
 """
 
-# A citation is a link to "#src=KEY" (ui/render.cite_link): the click is caught
-# here and handed to the hidden source-key box, whose change opens the viewer
-# (a counter makes a second click on the same citation a change too).
+# A citation is a link to "#src=KEY" (ui/render.cite_link), a document's remove link
+# "#rm=KEY": the click is caught here and handed to the hidden box of that action,
+# whose change runs it on the server (a counter makes a second click on the same
+# link a change too). Removing asks first.
 OPEN_CITATIONS = """() => {
+    const boxes = {'#src=': '#source-key', '#rm=': '#remove-key'};
     document.addEventListener('click', (event) => {
-        const link = event.target.closest ? event.target.closest('a[href^="#src="]') : null;
+        const link = event.target.closest ? event.target.closest('a[href^="#src="], a[href^="#rm="]') : null;
         if (!link) return;
         event.preventDefault();
         event.stopPropagation();
-        const box = document.querySelector('#source-key textarea, #source-key input');
+        const href = link.getAttribute('href');
+        const prefix = href.startsWith('#rm=') ? '#rm=' : '#src=';
+        if (prefix === '#rm=') {
+            const row = link.closest('tr');
+            const name = row ? row.querySelector('code').textContent : 'this document';
+            if (!window.confirm('Remove ' + name + ' from the index and delete its file from the corpus folder?')) return;
+        }
+        const box = document.querySelector(boxes[prefix] + ' textarea, ' + boxes[prefix] + ' input');
         if (!box) return;
-        box.value = link.getAttribute('href').slice(5) + '.' + Date.now();
+        box.value = href.slice(prefix.length) + '.' + Date.now();
         box.dispatchEvent(new Event('input', {bubbles: true}));
     }, true);
 }"""
@@ -111,37 +131,56 @@ SCROLL_TO_NEW_REPLY = """() => setTimeout(() => {
 def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
     """The chat over ``index``: chat box with examples, upload panel, documents table."""
 
-    def ask(question: str, messages: list | None, answers: list):
+    def ask(question: str, messages: list | None, answers: list, transcript: list, scope):
         # Before anything else: a lone surrogate (from the question, or the chat
         # the tab sends back) cannot be encoded as UTF-8, so no reply echoing it could be sent.
         question = clean_text(question) if isinstance(question, str) else ""
         messages = clean_text(list(messages or []))
         if question.strip():
             messages.append({"role": "user", "content": esc(question.strip())})
-        html, ans = reply(index, question, answers)
+        docs, folders = split_scope(scope)
+        html, ans = reply(index, question, answers, docs, folders)
         messages.append({"role": "assistant", "content": html})
+        if question.strip():
+            transcript = (list(transcript or []) + [(question.strip(), ans, "" if ans else html_text(html))])[-MAX_TURNS:]
         # Earlier answers let a follow-up ("and why?") keep the conversation's subject.
-        return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers)
+        return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers), transcript
+
+    def panel(query: str, sort: str, page: int):
+        return documents_panel(index, query, sort, page, removable=not settings.read_only)
+
+    def remove(key: str, query: str, sort: str, page: int):
+        doc = render.parse_doc_key(key)
+        if settings.read_only:
+            line = "This chat is read-only: documents cannot be removed here."
+        elif doc is None:
+            return (gr.skip(),) * 4
+        else:
+            line = remove_from_corpus(index, doc)
+        return (line, *panel(query, sort, page), gr.update(choices=scope_choices(index)))
+
+    def export_chat(transcript: list):
+        return gr.update(value=write_export(transcript), visible=True)
 
     def sync(progress=gr.Progress()):
         try:
             report = index.sync(pages=ocr_status(progress))
         except qa.QAError as exc:
-            return f"Sync failed: {esc(str(exc))}", gr.skip()
+            return f"Sync failed: {esc(str(exc))}"
         except Exception:
             log.exception("syncing the corpus folder failed")
-            return "Sync failed: an unexpected error (see the server log); the index is as it was.", gr.skip()
-        return esc(describe_sync(report)), documents_table(index)
+            return "Sync failed: an unexpected error (see the server log); the index is as it was."
+        return esc(describe_sync(report))
 
     def add(paths: list[str] | None, progress=gr.Progress()):
         folder = Path(files.GRADIO_CACHE)  # where Gradio put this chat's uploads
         try:
             if settings.read_only:
-                return "This chat is read-only: documents cannot be added here.", gr.skip(), None
+                return "This chat is read-only: documents cannot be added here.", None
             if not paths:
-                return "Choose one or more files first, then press the button.", gr.skip(), gr.skip()
+                return "Choose one or more files first, then press the button.", gr.skip()
             lines = [add_upload(index, Path(p), ocr_status(progress)) for p in paths]
-            return "\n".join(f"- {line}" for line in lines), documents_table(index), None
+            return "\n".join(f"- {line}" for line in lines), None
         finally:
             for p in paths or []:  # added or refused, the upload has served its purpose
                 uploads.discard(Path(p), folder)
@@ -168,6 +207,14 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                         placeholder="Ask a question about the documents and press Enter",
                     )
                     ask_btn = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=80)
+                with gr.Row():
+                    scope = gr.Dropdown(
+                        choices=[], value=[], multiselect=True, filterable=True, allow_custom_value=False,
+                        label="Ask within (documents or folders; empty: all)", elem_id="scope", scale=5,
+                    )
+                    export_btn = gr.Button("Export the chat", elem_id="export-btn", scale=1, min_width=80, size="sm")
+                export_file = gr.File(label="The chat as Markdown", elem_id="export-file", visible=False,
+                                      interactive=False)
                 examples = example_questions(settings)
                 if examples:
                     gr.Examples(examples, inputs=[box], label="Example questions")
@@ -191,9 +238,23 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
                         sync_btn = gr.Button("Sync with the corpus folder", elem_id="sync-btn")
                     status = gr.Markdown(elem_id="upload-status")
                 gr.Markdown("### Indexed documents")
+                with gr.Row():
+                    doc_search = gr.Textbox(elem_id="doc-search", show_label=False, scale=3,
+                                            placeholder="Search by name, title or format")
+                    doc_sort = gr.Dropdown(choices=[(label, key) for key, label in render.SORTS.items()],
+                                           value="name", elem_id="doc-sort", show_label=False, scale=2)
                 # A callable value is re-read on every page load, so a new tab sees current documents.
-                table = gr.Markdown(lambda: documents_table(index), elem_id="documents")
+                table = gr.HTML(lambda: panel("", "name", 1)[0], elem_id="documents")
+                with gr.Row():
+                    doc_prev = gr.Button("Previous", elem_id="doc-prev", size="sm")
+                    doc_next = gr.Button("Next", elem_id="doc-next", size="sm")
+                remove_key = gr.Textbox(elem_id="remove-key", elem_classes=["qa-hidden"], show_label=False,
+                                        container=False)
+                remove_status = gr.Markdown(elem_id="remove-status")
         answers = gr.State([])  # this tab's earlier qa.Answers, oldest first
+        transcript = gr.State([])  # (question, answer or None, message) of every turn, for the export
+        doc_page = gr.State(1)
+        listing = [doc_search, doc_sort, doc_page]
         shown = gr.State(None)  # the source viewer's (doc id, start, end, page)
         viewer = [source_box, source_view, shown, prev_btn, next_btn]
         source_key.change(lambda key: open_source(index, render.parse_source_key(key)), [source_key], viewer
@@ -201,11 +262,20 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         prev_btn.click(lambda at: open_source(index, at, -1), [shown], viewer)
         next_btn.click(lambda at: open_source(index, at, +1), [shown], viewer)
         for event in (box.submit, ask_btn.click):
-            event(ask, [box, chat, answers], [box, chat, answers]).then(None, js=SCROLL_TO_NEW_REPLY)
-        chat.clear(lambda: [], None, answers)
+            event(ask, [box, chat, answers, transcript, scope], [box, chat, answers, transcript]
+                  ).then(None, js=SCROLL_TO_NEW_REPLY)
+        chat.clear(lambda: ([], []), None, [answers, transcript])
+        export_btn.click(export_chat, [transcript], [export_file])
+        app.load(lambda: gr.update(choices=scope_choices(index)), None, [scope])
+        for event in (doc_search.change, doc_sort.change):
+            event(lambda q, srt: panel(q, srt, 1), [doc_search, doc_sort], [table, doc_page])
+        doc_prev.click(lambda q, srt, n: panel(q, srt, n - 1), listing, [table, doc_page])
+        doc_next.click(lambda q, srt, n: panel(q, srt, n + 1), listing, [table, doc_page])
+        refresh = (lambda q, srt, n: (*panel(q, srt, n), gr.update(choices=scope_choices(index))))
         if not settings.read_only:  # the handlers themselves refuse too, see below
-            add_btn.click(add, [files], [status, table, files])
-            sync_btn.click(sync, None, [status, table])
+            add_btn.click(add, [files], [status, files]).then(refresh, listing, [table, doc_page, scope])
+            sync_btn.click(sync, None, [status]).then(refresh, listing, [table, doc_page, scope])
+            remove_key.change(remove, [remove_key, *listing], [remove_status, table, doc_page, scope])
         # A plain HTTP/JSON endpoint for scripts and the load test: the same Answer the chat renders.
         def answer(question: str) -> dict:
             """The Answer to ``question`` as JSON: hits with citations, quotes, found."""
@@ -230,12 +300,13 @@ def example_questions(settings: qa.Settings) -> list[str]:
     return list(dict.fromkeys(q for q in found if q and not q.startswith("#")))[:MAX_EXAMPLES]
 
 
-def reply(index: qa.Index, question: str, history=()) -> tuple[str, qa.Answer | None]:
-    """The assistant's HTML reply to ``question``, and the answer (None when there is none); never raises."""
+def reply(index: qa.Index, question: str, history=(), docs=(), folders=()) -> tuple[str, qa.Answer | None]:
+    """The assistant's HTML reply to ``question`` (asked within ``docs`` and ``folders``, when
+    given), and the answer (None when there is none); never raises."""
     if not question.strip():
         return render.message_html(render.EMPTY_QUESTION), None
     try:
-        ans = index.answer(question, k=TOP_K, history=history)
+        ans = index.answer(question, k=TOP_K, history=history, docs=docs, folders=folders)
         return render.answer_html(ans), ans
     except qa.QAError as exc:
         return render.message_html(esc(str(exc)), "error"), None
@@ -291,13 +362,73 @@ def clean_text(value):
     return value
 
 
-def documents_table(index: qa.Index) -> str:
-    """The documents table's HTML; never raises (a failure is one line, the details in the log)."""
+def documents_panel(index: qa.Index, query: str = "", sort: str = "name", page: int = 1,
+                    removable: bool = False) -> tuple[str, int]:
+    """The documents panel's HTML and the page it shows; never raises (a failure is one line,
+    the details in the log)."""
     try:
-        return render.documents_html(index.documents())
+        docs = index.documents()
+        page = render.select_documents(docs, query, sort, page)[1]
+        return render.documents_html(docs, index.refused(), query, sort, page, removable), page
     except Exception:
         log.exception("listing the documents failed")
-        return render.message_html("The list of documents could not be read (see the server log).", "error")
+        return render.message_html("The list of documents could not be read (see the server log).", "error"), 1
+
+
+def scope_choices(index: qa.Index, limit: int = MAX_SCOPE_CHOICES) -> list[str]:
+    """What a question can be asked within: the corpus folders ("reports/"), then the documents."""
+    try:
+        ids = [d.doc_id for d in index.documents()]
+    except Exception:
+        log.exception("listing the documents failed")
+        return []
+    folders = sorted({i.rsplit("/", 1)[0] + "/" for i in ids if "/" in i})
+    return (folders + ids)[:limit]
+
+
+def split_scope(scope) -> tuple[list[str], list[str]]:
+    """(document ids, folders) of the scope picked in the chat: folders end with "/"."""
+    picked = [str(x) for x in (scope or []) if isinstance(x, str) and x]
+    return [x for x in picked if not x.endswith("/")], [x.rstrip("/") for x in picked if x.endswith("/")]
+
+
+def remove_from_corpus(index: qa.Index, doc_id: str) -> str:
+    """Remove one document from the index and the corpus folder; a status line (HTML-escaped)."""
+    try:
+        path = corpus.remove_document(index, doc_id)
+    except qa.QAError as exc:
+        return f"Not removed: {esc(str(exc))}"
+    except Exception:
+        log.exception("removing %s failed", doc_id)
+        return f"Not removed: {esc(doc_id)}: an unexpected error (see the server log)."
+    return f"Removed {esc(doc_id)}" + (" and deleted its file from the corpus folder." if path else ".")
+
+
+def html_text(html: str) -> str:
+    """The text of a reply that is only a message (tags dropped, entities read back)."""
+    import html as html_lib
+    import re
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def write_export(transcript: list) -> str:
+    """The conversation as a Markdown file in this process's export folder; its path."""
+    global _EXPORTS
+    if _EXPORTS is None:
+        _EXPORTS = Path(tempfile.mkdtemp(prefix="docqa-exports-"))
+        atexit.register(shutil.rmtree, _EXPORTS, True)
+    old = sorted(_EXPORTS.glob("*.md"), key=lambda p: p.stat().st_mtime)
+    for p in old[:-MAX_EXPORTS]:
+        p.unlink(missing_ok=True)
+    path = _EXPORTS / time.strftime("docqa-chat-%Y%m%d-%H%M%S.md", time.gmtime())
+    if path.exists():
+        path = path.with_name(f"{path.stem}-{len(old)}.md")
+    path.write_text(export.conversation_markdown(transcript or []), "utf-8")
+    return str(path)
+
+
+_EXPORTS: Path | None = None
 
 
 def ocr_status(progress):

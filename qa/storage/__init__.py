@@ -85,6 +85,7 @@ class DocInfo:
     file_stat: list[int] = field(default_factory=list)
     file_hash: str = ""
     ocr_pages: list[list] = field(default_factory=list)  # [page, mean word confidence 0-1] of each OCR'd page
+    tables: int = 0  # tables the reader found
 
 
 @dataclass
