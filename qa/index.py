@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import answering, readers, refusals, source
+from . import answering, readers, refusals, source, writing
 from .corpus import file_digest, file_stat, scan
 from .documents import make_document, read_document, text_hash
 from .embedding import RECORDED, Embedder, embed_passages, load_embedder, recorded_backend, runs_like
@@ -35,7 +35,7 @@ from .refusals import Refusal
 from .settings import Settings
 from .storage import Bm25Params, Change, DocInfo, Manifest, NewDocument, Scope, Store, View, open_store
 from .source import SourceView
-from .types import AddReport, Answer, Chunk, Document, Hit, Passage
+from .types import AddReport, Answer, Chunk, Document, Hit, Passage, WrittenAnswer
 
 PageProgress = Callable[[str, dict], None]  # (doc id, OCR event): see Index.sync
 
@@ -508,6 +508,14 @@ class Index:
         """Hits for ``question``, whether they are believed to answer it, and the short answer
         (``docs``, ``folders``: as for :meth:`search`)."""
         return answering.answer(self._ranked(question, k, history, docs, folders), self.settings)
+
+    def write(self, question: str, k: int = 5, history: Sequence[Answer | str] = (), *,
+              docs: Sequence[str] = (), folders: Sequence[str] = ()) -> WrittenAnswer:
+        """:meth:`answer`, then written by the model ``settings.llm_url`` names from the hits, every
+        sentence checked against the passages it cites (qa/verify.py). Without a model, or when the
+        documents do not answer, or when the model fails: no sentences and a note saying why."""
+        return writing.write(self.answer(question, k, history, docs=docs, folders=folders), self.settings,
+                             self.embedder)
 
     def _ranked(self, question, k, history, docs, folders):
         q = answering.prepare(question, k, history, self.settings)

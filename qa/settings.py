@@ -221,6 +221,21 @@ class Settings:
     watch_interval_s: float = field(
         default=2.0, metadata={"help": "How often `--watch` checks the corpus folder for changes."}
     )
+    llm_url: str = field(
+        default="",
+        metadata={"help": "An OpenAI-compatible chat-completions server for written answers (Ollama: "
+                  "http://localhost:11434/v1, llama.cpp's server, vLLM, LM Studio, a hosted API); empty: no "
+                  "model, answers are quoted only."},
+    )
+    llm_model: str = field(default="", metadata={"help": "The model the server should use for written answers."})
+    llm_api_key: str = field(default="", repr=False,
+                             metadata={"help": "Bearer token for the model server, if it needs one."})
+    llm_timeout_s: float = field(
+        default=60.0, metadata={"help": "The most a written answer may take, first token to last."}
+    )
+    llm_max_tokens: int = field(
+        default=400, metadata={"help": "The most tokens a written answer may have (the API's max_tokens)."}
+    )
     examples: str = field(
         default="",
         metadata={"help": "Example questions under the chat box, separated by '|'; empty: the lines of the corpus "
@@ -293,6 +308,8 @@ _RANGES = {
     "max_file_mb": (0.001, math.inf),
     "ocr_cache_mb": (0.0, math.inf),
     "page_cache_mb": (0.0, math.inf),
+    "llm_timeout_s": (0.1, math.inf),
+    "llm_max_tokens": (1, math.inf),
     "max_question_chars": (1, math.inf),
     "lock_timeout_s": (0.0, math.inf),
     "watch_interval_s": (0.05, math.inf),

@@ -213,3 +213,46 @@ class AddReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.replaced or self.removed)
+
+
+@dataclass(frozen=True)
+class WrittenSentence:
+    """One sentence of a written answer and what checking it found (qa/verify.py).
+
+    ``marks``: the passage numbers it cites, as corrected; ``verdict``:
+    "verified" (shown) or "removed"; ``reason``: why it was removed, or how
+    its marks were corrected; ``support``: (number, doc id, start, end, text)
+    of the cited sentence that supports it best.
+    """
+
+    text: str
+    marks: tuple[int, ...]
+    verdict: str
+    reason: str = ""
+    score: float = 0.0
+    support: tuple[tuple[int, str, int, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """An answer written by a language model from the hits of ``answer``, every sentence checked.
+
+    ``sentences`` holds all it wrote, verified or removed; ``note`` says why
+    there is no written answer when there is none (no model set, the server
+    down, nothing survived the checks): the extractive answer stands then.
+    """
+
+    answer: Answer
+    sentences: tuple[WrittenSentence, ...] = ()
+    note: str = ""
+    model: str = ""
+    raw: str = ""  # what the model wrote, as it wrote it
+
+    @property
+    def verified(self) -> tuple[WrittenSentence, ...]:
+        return tuple(s for s in self.sentences if s.verdict == "verified")
+
+    @property
+    def text(self) -> str:
+        """The verified sentences, each with its marks: what is shown."""
+        return " ".join(f"{s.text} {''.join(f'[{m}]' for m in s.marks)}" for s in self.verified)

@@ -274,3 +274,33 @@ def scan_pdf(path, text_pdf, dpi: int = 150, change=None):
     pdf.close()
     images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
     return path
+
+
+class Scripted:
+    """An OpenAI-compatible /v1/chat/completions that streams ``reply`` (or fails as ``mode`` says)."""
+
+    def __init__(self):
+        from llm_server import chat_server, send_stream
+
+        self.reply, self.mode, self.requests = "", "ok", []
+
+        def handle(request, body):
+            self.requests.append(body)
+            if self.mode in ("429", "500"):
+                request.send_response(int(self.mode))
+                if self.mode == "429":
+                    request.send_header("Retry-After", "7")
+                request.end_headers()
+                request.wfile.write(b"boom")
+            elif self.mode == "garbled":
+                request.send_response(200)
+                request.send_header("Content-Type", "text/event-stream")
+                request.end_headers()
+                request.wfile.write(b"data: {not json\n\n")
+            else:
+                if self.mode == "slow":
+                    time.sleep(3)
+                send_stream(request, (word + " " for word in self.reply.split(" ")))
+
+        self.port = free_port()
+        self.server, self.url = chat_server(handle, self.port)

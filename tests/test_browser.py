@@ -408,3 +408,28 @@ def test_the_documents_panel_with_a_thousand_documents(big_server, browser):
     assert not (big_server.corpus / "note-0005.txt").exists()
     assert_no_traceback(page)
     context.close()
+
+
+def test_a_written_answer_streams_in_checked_above_the_quoted_one(tmp_path_factory, browser):
+    from helpers import Scripted
+
+    llm = Scripted()
+    llm.reply = ("Haniyeh was killed in Tehran [1]. Iran has sent 4,000 troops to Gaza [1]. "
+                 "Iran's Supreme Leader ordered a direct military response against Israel [2].")
+    try:
+        with running_chat(tmp_path_factory.mktemp("writing"), QA_LLM_URL=llm.url, QA_LLM_MODEL="scripted") as s:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(s.url)
+            page.wait_for_selector("#question textarea", timeout=30_000)
+            ask(page, SEED_QUESTION)
+            written = page.locator("#chat .qa-reply").last.locator("..").locator(".qa-written").first
+            expect(written).to_contain_text("every sentence checked", timeout=ANSWER_TIMEOUT_MS)
+            expect(written.locator("details summary")).to_contain_text("Left out")
+            assert "4,000 troops" not in written.locator("blockquote").inner_text()
+            assert written.locator("blockquote a.qa-src").count() >= 1  # each sentence links to its support
+            expect(page.locator("#chat .qa-short").last).to_be_visible()  # the quoted answer is still there
+            assert_no_traceback(page)
+            context.close()
+    finally:
+        llm.server.shutdown()

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import qa
-from qa import answering, corpus
+from qa import answering, corpus, writing
 from qa.corpus import safe_name
 from qa.serving import prepare_serving
 from qa.watch import start_watching
@@ -45,6 +45,7 @@ HISTORY_TURNS = 3  # earlier answers kept per tab for follow-up questions
 MAX_TURNS = 200  # turns kept per tab for the export
 MAX_EXPORTS = 20  # Markdown files kept in the export folder (a tab downloads its file at once)
 MAX_SCOPE_CHOICES = 5000
+WRITE_REFRESH_S = 0.25  # how often a written answer being streamed is redrawn
 EXAMPLES_FILE = ".docqa-examples"  # in the corpus folder: one example question per line (a dot file: never indexed)
 MAX_EXAMPLES = 10
 MAX_EXAMPLE_CHARS = 300
@@ -60,6 +61,8 @@ CSS = """
 #chat .qa-table th, #chat .qa-table td { border: 1px solid rgba(128, 128, 128, 0.35); padding: 1px 6px; text-align: left; }
 #chat .qa-table tr.qa-row td { background: #fde68a; color: #1f2937; }
 #chat .qa-note { font-size: 0.9em; opacity: 0.8; }
+#chat .qa-written { margin: 0 0 0.6em; }
+#chat .qa-pending p:last-child { opacity: 0.7; font-style: italic; }
 #chat .qa-row-text { font-size: 0.9em; opacity: 0.75; }
 #chat mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 #chat details summary { cursor: pointer; font-size: 0.9em; }
@@ -144,7 +147,14 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
         if question.strip():
             transcript = (list(transcript or []) + [(question.strip(), ans, "" if ans else html_text(html))])[-MAX_TURNS:]
         # Earlier answers let a follow-up ("and why?") keep the conversation's subject.
-        return "", messages, ((answers + [ans])[-HISTORY_TURNS:] if ans else answers), transcript
+        answers = (answers + [ans])[-HISTORY_TURNS:] if ans else answers
+        yield "", messages, answers, transcript
+        if ans is None or not ans.found or not settings.llm_url.strip():
+            return
+        # The quoted answer is on the page; the written one streams in above it, then is checked.
+        for written in written_reply(index, ans):
+            messages[-1] = {"role": "assistant", "content": written + html}
+            yield "", messages, answers, transcript
 
     def panel(query: str, sort: str, page: int):
         return documents_panel(index, query, sort, page, removable=not settings.read_only)
@@ -285,6 +295,24 @@ def build_app(index: qa.Index, settings: qa.Settings) -> gr.Blocks:
 
         gr.api(answer, api_name="answer")
     return app
+
+
+def written_reply(index: qa.Index, ans: qa.Answer, every_s: float = WRITE_REFRESH_S):
+    """The written answer's HTML as it comes (at most every ``every_s``), checked last; never raises."""
+    parts, shown = [], 0.0
+    try:
+        for item in writing.write_stream(ans, index.settings, index.embedder):
+            if isinstance(item, str):
+                parts.append(item)
+                if time.monotonic() - shown >= every_s:
+                    shown = time.monotonic()
+                    yield render.writing_html("".join(parts))
+            else:
+                yield render.written_html(item)
+    except Exception:
+        log.exception("writing the answer to %r failed", ans.question)
+        yield render.message_html("No written answer: an unexpected error (see the server log). "
+                                  "The quoted answer stands.")
 
 
 def example_questions(settings: qa.Settings) -> list[str]:

@@ -323,3 +323,32 @@ def _numbered(view) -> str:
                 row.append(f'<mark class="{cls}">{body}</mark>' if cls else f"<span>{body}</span>")
     out.append('<div class="qa-line">' + "".join(row) + "</div>")
     return "".join(out)
+
+
+def writing_html(raw: str) -> str:
+    """A written answer while the model writes it: plainly marked as not checked yet."""
+    return ('<div class="qa-written qa-pending"><p class="qa-note">Being written by the model; not checked '
+            f"yet:</p><p>{esc(raw)}</p></div>")
+
+
+def written_html(w) -> str:
+    """A :class:`qa.WrittenAnswer`: its verified sentences, each linked to the sentence that
+    supports it; why there is none, or what was left out and why."""
+    parts = ['<div class="qa-written">']
+    if w.verified:
+        who = f" ({esc(w.model)})" if w.model else ""
+        parts.append(f'<p class="qa-lead">Written by the model{who}, every sentence checked against what it cites:</p>')
+        out = []
+        for s in w.verified:
+            links = "".join(cite_link(f"[{n}]", doc, a, b) for n, doc, a, b, _ in s.support)
+            marks = "".join(f"[{m}]" for m in s.marks if m not in {n for n, *_ in s.support})
+            out.append(f"{esc(s.text)} <strong>{links}{esc(marks)}</strong>")
+        parts.append(f'<blockquote class="qa-short">{" ".join(out)}</blockquote>')
+    if w.note:
+        parts.append(f'<p class="qa-note">{esc(w.note)}</p>')
+    gone = [s for s in w.sentences if s.verdict != "verified"]
+    if gone:
+        items = "".join(f"<li>{esc(s.text)} <em>({esc(s.reason)})</em></li>" for s in gone)
+        parts.append(f"<details><summary>Left out ({len(gone)})</summary><ul>{items}</ul></details>")
+    parts.append("</div>")
+    return "".join(parts)
