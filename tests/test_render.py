@@ -205,3 +205,18 @@ def test_example_questions_come_from_the_settings_or_the_corpus_folder_or_not_at
     (tmp_path / ".docqa-examples").write_text("# a comment\nWho built the quay?\n\nWho built the quay?\nWhen?\n")
     assert example_questions(settings) == ["Who built the quay?", "When?"]
     assert example_questions(settings.replace(examples="One? | Two?")) == ["One?", "Two?"]
+
+
+def test_what_a_model_writes_is_shown_as_text_whether_kept_left_out_or_still_coming():
+    h = hit(1, FESTIVAL)
+    a, b = h.evidence.start, h.evidence.end
+    kept = qa.WrittenSentence("The <b>Zorblatt</b> festival is in March.", (1,), "verified",
+                              support=((1, "a.txt", a, b, FESTIVAL),))
+    gone = qa.WrittenSentence("<img src=x onerror=alert(1)> it is free.", (1,), "removed", "“free” is not in [1]")
+    html = render.written_html(qa.WrittenAnswer(qa.Answer("q", (h,), True), (kept, gone), "1 sentence left out",
+                                                model="<i>m</i>"))
+    assert "<b>" not in html and "<img" not in html and "<i>m" not in html
+    assert render.esc(kept.text) in html and render.esc(gone.text) in html and "Left out (1)" in html
+    assert 'class="qa-src"' in html  # the kept sentence links to the sentence that supports it
+    pending = render.writing_html("<script>alert(1)</script> Still")
+    assert "<script>" not in pending and render.esc("<script>alert(1)</script> Still") in pending
