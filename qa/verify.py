@@ -131,8 +131,15 @@ def facts_missing(sentence: str, texts: Sequence[str]) -> list[str]:
 
 
 def verify(written: str, sources: Sequence[Source], embedder) -> list[WrittenSentence]:
-    """Each sentence of ``written`` with its verdict, its marks as corrected, and its support."""
-    split = split_written(written)
+    """Each sentence of ``written`` with its verdict, its marks as corrected, and its support. A
+    sentence the model repeats word for word (small models loop) is checked and listed once."""
+    seen: set[str] = set()
+    split = []
+    for text, marks in split_written(written):
+        key = " ".join(text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            split.append((text, marks))
     if not split:
         return []
     by_number = {s.number: s for s in sources}

@@ -84,6 +84,11 @@ def test_the_verifier_keeps_what_the_passages_say_and_removes_the_rest(real_embe
     assert "changed to [2]" in got[2].reason  # a wrong citation, moved to the passage that holds it (1,577 = 1577)
     assert "was not given" in got[3].reason and got[4].reason == "it cites no passage"
     assert got[0].support[0][:2] == (1, "harbour.txt") and "1851" in got[0].support[0][4]
+    # A small model loops: a sentence repeated word for word is checked and listed once.
+    looped = verify("The ferry leaves at nine [2]. Tickets are free [2]. The ferry leaves at nine [2]. "
+                    "Tickets are free [2].", src, real_embedder)
+    assert [(s.text, s.verdict) for s in looped] == [("The ferry leaves at nine.", "verified"),
+                                                     ("Tickets are free.", "removed")]
 
 
 # ------------------------------------------------------------------------- through the index
