@@ -43,6 +43,7 @@ def holds(text: str, golds) -> bool:
 def run_set(name, idx, queries, settings, emb, log) -> dict:
     from qa import writing
     from qa.types import WrittenAnswer
+    from qa.verify import split_written
 
     stats = dict(name=name, asked=0, found=0, failed=0, written=0, kept=0, state_all=0, right_all=0,
                  state_kept=0, right_kept=0, short_right=0, written_right=0, t_answer=[], t_first=[], t_full=[])
@@ -78,8 +79,6 @@ def run_set(name, idx, queries, settings, emb, log) -> dict:
                     stats["state_kept"] += 1
                     stats["right_kept"] += any(holds(passages.get(m, ""), q.answers) for m in s.marks)
         # The model's own marks, as written (before verification moved or dropped any).
-        from qa.verify import split_written
-
         for text, marks in split_written(written.raw):
             if holds(text, q.answers):
                 stats["state_all"] += 1

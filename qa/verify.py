@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
 from .analysis import terms
 from .chunking import split_sentences
 from .dates import find_dates, stated_in
@@ -145,13 +143,13 @@ def verify(written: str, sources: Sequence[Source], embedder) -> list[WrittenSen
     by_number = {s.number: s for s in sources}
     spans = [(s.number, a, b) for s in sources for a, b in s.sentences if b > a]
     texts = [by_number[n].text[a - by_number[n].start:b - by_number[n].start] for n, a, b in spans]
-    vecs = embedder.embed([t for t, _ in split] + texts) if texts else embedder.embed([t for t, _ in split])
+    vecs = embedder.embed([t for t, _ in split] + texts)
     sent_vecs, src_vecs = vecs[: len(split)], vecs[len(split):]
     src_terms = {s.number: set(terms(s.text)) for s in sources}
     out = []
     for k, (sentence, marks) in enumerate(split):
         own = set(terms(sentence))
-        cos = src_vecs @ sent_vecs[k] if len(texts) else np.zeros(0)
+        cos = src_vecs @ sent_vecs[k]
 
         def support(numbers_: Sequence[int]) -> tuple[float, int]:
             """The score of the sentence by passages ``numbers_``, and the index of its best sentence."""

@@ -27,7 +27,7 @@ SYSTEM = (
 
 # The rule again after the passages, where a small model's attention is.
 REMINDER = "Answer in one to three short sentences, each ending with the number of its passage, like [1]."
-# One worked turn before the real one shows the marks wanted (prompts compared: bench/RESULTS.md, run 18).
+# One worked turn before the real one shows the marks wanted.
 # Its facts are in its own passage only, so a sentence that borrows them cites a passage that does not
 # hold them and is removed.
 EXAMPLE_USER = ("Passages:\n\n[1] (bridges.txt)\nThe Orland bridge was opened in 1931. It carries two lanes."
